@@ -1,0 +1,1 @@
+"""sensor/capture package."""

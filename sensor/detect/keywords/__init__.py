@@ -1,0 +1,1 @@
+"""sensor/detect/keywords package."""
