@@ -1,0 +1,203 @@
+"""The sensor's commands: `pehredar sensor replay` and `pehredar rules check|keywords`.
+
+The command contract (README, docs/operator-guide.md) is relied on by other
+tools: options are only ever added. Bad arguments, unreadable pcaps and
+unreadable rule files exit 2 with one line on stderr; a capture that ends in a
+truncated record is processed up to the damage, reported, and exits 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+import structlog
+
+from sensor import logs
+from sensor.capture.pcapfile import open_capture
+from sensor.errors import CaptureError, ConfigError, SensorError
+from sensor.output.eve import EveWriter
+from sensor.replay import ReplayOptions, Replayer
+from sensor.ruleset import load_ruleset
+from sensor.settings import apply_sets
+from sensor.suricata_yaml import load_suricata_yaml
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"pehredar: error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextlib.contextmanager
+def _open_output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as e:
+        _fail(f"--eve {path}: {e.strerror}")
+    with handle:
+        yield handle
+
+
+@click.command("replay")
+@click.argument("pcaps", nargs=-1, required=True)
+@click.option("--rules", "rule_specs", multiple=True, required=True, help="rule file, directory or glob (repeatable)")
+@click.option("--suricata-config", type=str, default=None, help="Suricata YAML for vars, thresholds and settings")
+@click.option("--eve", type=str, default=None, help="write EVE alerts here (default: stdout)")
+@click.option("--stats-json", type=str, default=None, help="write run statistics as JSON here")
+@click.option("-k", "checksum", type=click.Choice(["all", "none"]), default=None, help="checksum validation")
+@click.option("--set", "sets", multiple=True, help="Suricata configuration override KEY=VALUE (repeatable)")
+@click.option("--simulate-ips", is_flag=True, help="IPS mode: drop rules block (alert.action 'blocked')")
+@click.option("--sensor-name", type=str, default="", help="value of the EVE 'host' field")
+@click.option("--bpf", type=str, default=None, help="BPF capture filter (not supported yet: refused)")
+@click.option("--runmode", type=str, default=None, help="accepted for Suricata compatibility (one process here)")
+@click.option("--data-dir", type=str, default=None, help="accepted for Suricata compatibility (datasets not built)")
+@click.option("--no-random", is_flag=True, help="accepted for Suricata compatibility (replay is deterministic)")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="warning")
+def replay_command(
+    pcaps: tuple[str, ...],
+    rule_specs: tuple[str, ...],
+    suricata_config: str | None,
+    eve: str | None,
+    stats_json: str | None,
+    checksum: str | None,
+    sets: tuple[str, ...],
+    simulate_ips: bool,
+    sensor_name: str,
+    bpf: str | None,
+    runmode: str | None,
+    data_dir: str | None,
+    no_random: bool,
+    log_level: str,
+) -> None:
+    """Replay PCAP files against Suricata-format rules and write EVE alerts."""
+    logs.configure(log_level)
+    if bpf:
+        _fail(f"--bpf {bpf!r}: BPF capture filters are not supported yet")
+    log = structlog.get_logger().bind(component="replay")
+    started = time.perf_counter()
+    for path in pcaps:
+        try:
+            open_capture(path)
+        except CaptureError as e:
+            _fail(str(e))
+        except OSError as e:
+            _fail(f"{path}: {e.strerror}")
+    try:
+        config = load_suricata_yaml(suricata_config, list(sets))
+        settings = apply_sets(config, list(sets))
+        for warning in settings.warnings:
+            log.warning("setting_not_supported", detail=warning)
+        loaded = load_ruleset(rule_specs, config)
+    except (ConfigError, OSError) as e:
+        _fail(str(e))
+        return
+    except SensorError as e:
+        _fail(str(e))
+        return
+    report = loaded.report
+    load_seconds = time.perf_counter() - started
+    log.info(
+        "rules_loaded",
+        loaded=len(report.rules),
+        unsupported=len(report.unsupported),
+        failed=len(report.failed),
+        seconds=round(load_seconds, 3),
+    )
+    for problem in report.failed:
+        log.warning("rule_failed", problem=str(problem))
+    options = ReplayOptions(
+        host=sensor_name,
+        ips_mode=simulate_ips,
+        checksum_checks=checksum == "all",
+        midstream=settings.midstream,
+        async_oneside=settings.async_oneside,
+    )
+    exit_code = 0
+    with _open_output(eve) as out:
+        writer = EveWriter(out)
+        replayer = Replayer(loaded.engine, options, writer.write)
+        with _progress(pcaps) as progress:
+            try:
+                stats = replayer.run(pcaps, progress)
+            except CaptureError as e:
+                click.echo(f"pehredar: error: {e}", err=True)
+                stats = replayer.stats
+                exit_code = 1
+        writer.flush()
+    log.info("replay_finished", packets=stats.packets, alerts=stats.alerts, seconds=round(stats.engine_seconds, 3))
+    if stats_json:
+        figures: dict[str, Any] = {
+            "packets": stats.packets,
+            "bytes": stats.bytes,
+            "alerts": stats.alerts,
+            "pseudo_packets": stats.pseudo_packets,
+            "invalid_checksum": stats.invalid_checksum,
+            "rules_loaded": len(report.rules),
+            "rules_unsupported": len(report.unsupported),
+            "rules_failed": len(report.failed),
+            "load_seconds": round(load_seconds, 6),
+            "engine_seconds": round(stats.engine_seconds, 6),
+            "decode_events": stats.decode_events,
+            "flows": dict(replayer.flows.stats),
+            "defrag": dict(replayer.defrag.stats),
+            "detect": dict(loaded.engine.stats),
+        }
+        try:
+            with open(stats_json, "w", encoding="utf-8") as fh:
+                json.dump(figures, fh, indent=2, sort_keys=True)
+        except OSError as e:
+            _fail(f"--stats-json {stats_json}: {e.strerror}")
+    sys.exit(exit_code)
+
+
+@contextlib.contextmanager
+def _progress(pcaps: tuple[str, ...]) -> Iterator[Any]:
+    """A tqdm packet counter on an interactive terminal; nothing when output is redirected."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" pkts", unit_scale=True, desc=", ".join(pcaps)[:40], file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.command("check")
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--suricata-config", type=str, default=None, help="Suricata YAML for vars and classification")
+def rules_check_command(specs: tuple[str, ...], suricata_config: str | None) -> None:
+    """Report every rule that does not load as `file:line sid=N keyword=K: reason`."""
+    logs.configure("error")
+    try:
+        config = load_suricata_yaml(suricata_config, [])
+        loaded = load_ruleset(specs, config)
+    except (SensorError, OSError) as e:
+        _fail(str(e))
+        return
+    report = loaded.report
+    for problem in sorted(report.failed + report.unsupported, key=lambda p: (p.file, p.line)):
+        kind = "unsupported" if problem.unsupported else "error"
+        click.echo(f"{problem} [{kind}]")
+    click.echo(
+        f"loaded {len(report.rules)}, unsupported {len(report.unsupported)}, failed {len(report.failed)}"
+    )
+    sys.exit(1 if report.failed else 0)
+
+
+@click.command("keywords")
+def rules_keywords_command() -> None:
+    """List the rule keywords this engine matches, with their kind."""
+    from sensor.detect.keywords.registry import KEYWORDS
+    import sensor.detect.build  # noqa: F401  (registers every keyword)
+
+    for name in sorted(KEYWORDS):
+        kw = KEYWORDS[name]
+        click.echo(f"{name:20} {kw.kind:10} {kw.doc}")

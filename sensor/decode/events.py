@@ -1,0 +1,261 @@
+"""The one table of decode and stream event names (Suricata 8.0 names), and their small int ids.
+
+Step 2 of 10 (decode) records events on `Packet.events` as ints from this table;
+detection (`decode-event:` / `stream-event:` keywords) and stats name them back.
+Rule files name events without the "decoder."/"stream." prefix: `decode-event:ipv4.trunc_pkt`
+is "decoder.ipv4.trunc_pkt", `stream-event:fin_syn` is "stream.fin_syn".
+The list holds every event Suricata 8.0.8 knows, including those no decoder here sets, so
+that rules naming them load. Ids are positions in ALL_EVENTS: stable within a build, never
+persisted. Pure data: no imports of decoders, no I/O.
+"""
+
+from __future__ import annotations
+
+EVENTS: tuple[str, ...] = (
+    # IPv4
+    "decoder.ipv4.pkt_too_small",
+    "decoder.ipv4.hlen_too_small",
+    "decoder.ipv4.iplen_smaller_than_hlen",
+    "decoder.ipv4.trunc_pkt",
+    "decoder.ipv4.opt_invalid",
+    "decoder.ipv4.opt_invalid_len",
+    "decoder.ipv4.opt_malformed",
+    "decoder.ipv4.opt_pad_required",
+    "decoder.ipv4.opt_eol_required",
+    "decoder.ipv4.opt_duplicate",
+    "decoder.ipv4.opt_unknown",
+    "decoder.ipv4.wrong_ip_version",
+    "decoder.ipv4.icmpv6",
+    # ICMPv4
+    "decoder.icmpv4.pkt_too_small",
+    "decoder.icmpv4.unknown_type",
+    "decoder.icmpv4.unknown_code",
+    "decoder.icmpv4.ipv4_trunc_pkt",
+    "decoder.icmpv4.ipv4_unknown_ver",
+    # ICMPv6
+    "decoder.icmpv6.unknown_type",
+    "decoder.icmpv6.unknown_code",
+    "decoder.icmpv6.pkt_too_small",
+    "decoder.icmpv6.ipv6_unknown_version",
+    "decoder.icmpv6.ipv6_trunc_pkt",
+    "decoder.icmpv6.mld_message_with_invalid_hl",
+    "decoder.icmpv6.unassigned_type",
+    "decoder.icmpv6.experimentation_type",
+    # IPv6
+    "decoder.ipv6.pkt_too_small",
+    "decoder.ipv6.trunc_pkt",
+    "decoder.ipv6.trunc_exthdr",
+    "decoder.ipv6.exthdr_dupl_fh",
+    "decoder.ipv6.exthdr_useless_fh",
+    "decoder.ipv6.exthdr_dupl_rh",
+    "decoder.ipv6.exthdr_dupl_hh",
+    "decoder.ipv6.exthdr_dupl_dh",
+    "decoder.ipv6.exthdr_dupl_ah",
+    "decoder.ipv6.exthdr_dupl_eh",
+    "decoder.ipv6.exthdr_invalid_optlen",
+    "decoder.ipv6.wrong_ip_version",
+    "decoder.ipv6.exthdr_ah_res_not_null",
+    "decoder.ipv6.hopopts_unknown_opt",
+    "decoder.ipv6.hopopts_only_padding",
+    "decoder.ipv6.dstopts_unknown_opt",
+    "decoder.ipv6.dstopts_only_padding",
+    "decoder.ipv6.rh_type_0",
+    "decoder.ipv6.zero_len_padn",
+    "decoder.ipv6.fh_non_zero_reserved_field",
+    "decoder.ipv6.data_after_none_header",
+    "decoder.ipv6.unknown_next_header",
+    "decoder.ipv6.icmpv4",
+    # TCP
+    "decoder.tcp.pkt_too_small",
+    "decoder.tcp.hlen_too_small",
+    "decoder.tcp.invalid_optlen",
+    "decoder.tcp.opt_invalid_len",
+    "decoder.tcp.opt_duplicate",
+    "decoder.tcp.opt_wscale_over_max",
+    # UDP ("hlen_invalid" is retired in Suricata 8 but still a known name)
+    "decoder.udp.pkt_too_small",
+    "decoder.udp.hlen_too_small",
+    "decoder.udp.hlen_invalid",
+    "decoder.udp.len_invalid",
+    # link layers
+    "decoder.sll.pkt_too_small",
+    "decoder.sll2.pkt_too_small",
+    "decoder.ethernet.pkt_too_small",
+    "decoder.ethernet.unknown_ethertype",
+    "decoder.afpacket.trunc_pkt",
+    # PPP / PPPoE
+    "decoder.ppp.pkt_too_small",
+    "decoder.ppp.vju_pkt_too_small",
+    "decoder.ppp.ip4_pkt_too_small",
+    "decoder.ppp.ip6_pkt_too_small",
+    "decoder.ppp.wrong_type",
+    "decoder.ppp.unsup_proto",
+    "decoder.pppoe.pkt_too_small",
+    "decoder.pppoe.wrong_code",
+    "decoder.pppoe.malformed_tags",
+    # GRE
+    "decoder.gre.pkt_too_small",
+    "decoder.gre.wrong_version",
+    "decoder.gre.version0_recur",
+    "decoder.gre.version0_flags",
+    "decoder.gre.version0_hdr_too_big",
+    "decoder.gre.version0_malformed_sre_hdr",
+    "decoder.gre.version1_chksum",
+    "decoder.gre.version1_route",
+    "decoder.gre.version1_ssr",
+    "decoder.gre.version1_recur",
+    "decoder.gre.version1_flags",
+    "decoder.gre.version1_no_key",
+    "decoder.gre.version1_wrong_protocol",
+    "decoder.gre.version1_malformed_sre_hdr",
+    "decoder.gre.version1_hdr_too_big",
+    # VLAN and friends
+    "decoder.vlan.header_too_small",
+    "decoder.vlan.unknown_type",
+    "decoder.vlan.too_many_layers",
+    "decoder.ieee8021ah.header_too_small",
+    "decoder.vntag.header_too_small",
+    "decoder.vntag.unknown_type",
+    # raw and null link types
+    "decoder.ipraw.invalid_ip_version",
+    "decoder.ltnull.pkt_too_small",
+    "decoder.ltnull.unsupported_type",
+    # other transports
+    "decoder.sctp.pkt_too_small",
+    "decoder.esp.pkt_too_small",
+    # fragment reassembly
+    "decoder.ipv4.frag_pkt_too_large",
+    "decoder.ipv6.frag_pkt_too_large",
+    "decoder.ipv4.frag_overlap",
+    "decoder.ipv6.frag_overlap",
+    "decoder.ipv6.frag_invalid_length",
+    "decoder.ipv4.frag_ignored",
+    "decoder.ipv6.frag_ignored",
+    # tunnels
+    "decoder.ipv6.ipv4_in_ipv6_too_small",
+    "decoder.ipv6.ipv4_in_ipv6_wrong_version",
+    "decoder.ipv6.ipv6_in_ipv6_too_small",
+    "decoder.ipv6.ipv6_in_ipv6_wrong_version",
+    # MPLS
+    "decoder.mpls.header_too_small",
+    "decoder.mpls.pkt_too_small",
+    "decoder.mpls.bad_label_router_alert",
+    "decoder.mpls.bad_label_implicit_null",
+    "decoder.mpls.bad_label_reserved",
+    "decoder.mpls.unknown_payload_type",
+    # VXLAN, Geneve, ERSPAN, DCE, CHDLC, NSH, ARP
+    "decoder.vxlan.unknown_payload_type",
+    "decoder.geneve.unknown_payload_type",
+    "decoder.erspan.header_too_small",
+    "decoder.erspan.unsupported_version",
+    "decoder.erspan.too_many_vlan_layers",
+    "decoder.dce.pkt_too_small",
+    "decoder.chdlc.pkt_too_small",
+    "decoder.nsh.header_too_small",
+    "decoder.nsh.unsupported_version",
+    "decoder.nsh.bad_header_length",
+    "decoder.nsh.reserved_type",
+    "decoder.nsh.unsupported_type",
+    "decoder.nsh.unknown_payload",
+    "decoder.arp.pkt_too_small",
+    "decoder.arp.invalid_pkt",
+    "decoder.arp.unsupported_hardware",
+    "decoder.arp.unsupported_protocol",
+    "decoder.arp.invalid_hardware_size",
+    "decoder.arp.invalid_protocol_size",
+    "decoder.arp.unsupported_opcode",
+    # generic
+    "decoder.too_many_layers",
+)
+
+# Set by the TCP stream engine, not by decoders. The two "..._different_ack" names are what
+# Suricata's shipped stream-events.rules spell; its engine calls them "..._diff_ack".
+STREAM_EVENTS: tuple[str, ...] = (
+    "stream.3whs_ack_in_wrong_dir",
+    "stream.3whs_async_wrong_seq",
+    "stream.3whs_right_seq_wrong_ack_evasion",
+    "stream.3whs_synack_in_wrong_direction",
+    "stream.3whs_synack_resend_with_diff_ack",
+    "stream.3whs_synack_resend_with_different_ack",
+    "stream.3whs_synack_resend_with_diff_seq",
+    "stream.3whs_synack_toserver_on_syn_recv",
+    "stream.3whs_synack_with_wrong_ack",
+    "stream.3whs_synack_flood",
+    "stream.3whs_synack_tfo_data_ignored",
+    "stream.3whs_syn_flood",
+    "stream.3whs_syn_resend_diff_seq_on_syn_recv",
+    "stream.3whs_syn_toclient_on_syn_recv",
+    "stream.3whs_wrong_seq_wrong_ack",
+    "stream.3whs_ack_data_inject",
+    "stream.4whs_synack_with_wrong_ack",
+    "stream.4whs_synack_with_wrong_syn",
+    "stream.4whs_wrong_seq",
+    "stream.4whs_invalid_ack",
+    "stream.closewait_ack_out_of_window",
+    "stream.closewait_fin_out_of_window",
+    "stream.closewait_pkt_before_last_ack",
+    "stream.closewait_invalid_ack",
+    "stream.closing_ack_wrong_seq",
+    "stream.closing_invalid_ack",
+    "stream.est_packet_out_of_window",
+    "stream.est_pkt_before_last_ack",
+    "stream.est_synack_resend",
+    "stream.est_synack_resend_with_diff_ack",
+    "stream.est_synack_resend_with_different_ack",
+    "stream.est_synack_resend_with_diff_seq",
+    "stream.est_synack_toserver",
+    "stream.est_syn_resend",
+    "stream.est_syn_resend_diff_seq",
+    "stream.est_syn_toclient",
+    "stream.est_invalid_ack",
+    "stream.est_ack_zwp_data",
+    "stream.fin_invalid_ack",
+    "stream.fin1_ack_wrong_seq",
+    "stream.fin1_fin_wrong_seq",
+    "stream.fin1_invalid_ack",
+    "stream.fin2_ack_wrong_seq",
+    "stream.fin2_fin_wrong_seq",
+    "stream.fin2_invalid_ack",
+    "stream.fin_but_no_session",
+    "stream.fin_out_of_window",
+    "stream.fin_syn",
+    "stream.lastack_ack_wrong_seq",
+    "stream.lastack_invalid_ack",
+    "stream.rst_but_no_session",
+    "stream.timewait_ack_wrong_seq",
+    "stream.timewait_invalid_ack",
+    "stream.shutdown_syn_resend",
+    "stream.pkt_invalid_timestamp",
+    "stream.pkt_invalid_ack",
+    "stream.pkt_broken_ack",
+    "stream.rst_invalid_ack",
+    "stream.rst_with_data",
+    "stream.pkt_retransmission",
+    "stream.pkt_spurious_retransmission",
+    "stream.pkt_bad_window_update",
+    "stream.suspected_rst_inject",
+    "stream.wrong_thread",
+    "stream.reassembly_segment_before_base_seq",
+    "stream.reassembly_no_segment",
+    "stream.reassembly_seq_gap",
+    "stream.reassembly_overlap_different_data",
+    "stream.reassembly_depth_reached",
+    "stream.reassembly_insert_memcap",
+    "stream.reassembly_insert_limit",
+    "stream.reassembly_insert_invalid",
+    "stream.reassembly_urgent_oob_limit_reached",
+)
+
+ALL_EVENTS: tuple[str, ...] = EVENTS + STREAM_EVENTS
+
+EVENT_IDS: dict[str, int] = {name: i for i, name in enumerate(ALL_EVENTS)}
+
+
+def event_id(name: str) -> int:
+    """Id of a full dotted event name ("decoder.ipv4.trunc_pkt"); KeyError when unknown."""
+    return EVENT_IDS[name]
+
+
+def event_name(eid: int) -> str:
+    """Full dotted name of an event id; IndexError when out of range."""
+    return ALL_EVENTS[eid]

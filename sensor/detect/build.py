@@ -1,0 +1,300 @@
+"""Compile parsed rules into an engine: the load-time half of detection.
+
+Step 5 of 10 (detection), load-time part. For every rule: resolve and compile
+the header (`detect.header`), split the options into the payload program
+(`detect.inspect`), packet checks, flow conditions, post-match actions and
+thresholds, through the keyword registry (`detect.keywords.registry`). A rule
+that cannot be built is reported with its keyword and reason: unsupported
+(valid Suricata, not matched here yet) or failed (invalid). Nothing here runs
+per packet; the closures it builds do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.errors import RuleError
+from rules.model import Rule
+from rules.vars import VarTable
+from sensor.detect import inspect
+from sensor.detect.header import HeaderMatch, compile_header
+from sensor.detect.keywords import decode_event, dsize, flow, icmp, ip, meta, tcp  # noqa: F401  (registration)
+from sensor.detect.keywords.flowbits import flowbits_action, flowbits_condition, setup_flowbits
+from sensor.detect.keywords.flowint import flowint_action, flowint_condition, setup_flowint
+from sensor.detect.keywords.registry import KEYWORDS
+from sensor.detect.threshold import ThresholdEngine
+from sensor.errors import RuleCompileError, UnsupportedRule
+
+# requirement bits: a rule without a fast pattern is only tried when pkt_mask covers its mask
+NEED_PAYLOAD = 1
+NEED_EVENTS = 2
+NEED_FLOW = 4
+
+_ACTIONS = {"alert", "pass", "drop", "reject", "rejectsrc", "rejectdst", "rejectboth"}
+
+
+@dataclass(slots=True)
+class CompiledRule:
+    """A rule ready for the packet loop; `num` is its place in Suricata's order."""
+
+    rule: Rule
+    action: str
+    header: HeaderMatch
+    checks: tuple[Callable[[Any], bool], ...]
+    flow_conditions: tuple[Callable[[Any], bool], ...]
+    payload: Any  # inspect.BufferProgram | None
+    postmatch: tuple[Callable[[Any], None], ...]
+    noalert: bool
+    has_threshold: bool
+    mask: int
+    category: str
+    severity: int
+    metadata: dict[str, list[str]]
+    target: str | None
+    flowbits_set: frozenset[str] = frozenset()
+    flowbits_read: frozenset[str] = frozenset()
+    num: int = 0
+    match: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
+
+    @property
+    def sid(self) -> int:
+        return self.rule.sid
+
+    @property
+    def gid(self) -> int:
+        return self.rule.gid
+
+    @property
+    def fast_pattern(self) -> Any:
+        return self.payload.fast_pattern if self.payload is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """A rule that did not load: where, which sid, which keyword, why."""
+
+    file: str
+    line: int
+    sid: int | None
+    keyword: str
+    reason: str
+    unsupported: bool
+
+    def __str__(self) -> str:
+        sid = f" sid={self.sid}" if self.sid is not None else ""
+        return f"{self.file}:{self.line}{sid} keyword={self.keyword}: {self.reason}"
+
+
+@dataclass
+class BuildContext:
+    """What compiling a rule needs besides the rule: variables, classification, thresholds."""
+
+    variables: VarTable
+    classification: dict[str, tuple[str, int]]
+    thresholds: ThresholdEngine
+
+
+def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
+    """Compile one rule; raises UnsupportedRule or RuleCompileError naming the keyword."""
+    if rule.action not in _ACTIONS:
+        if rule.action == "config":
+            raise UnsupportedRule("action", "config rules (firewall/hook policy) are not supported")
+        raise RuleCompileError("action", f"unknown action {rule.action!r}")
+    if rule.header is None:
+        raise UnsupportedRule("header", "rules without a header are not supported")
+    header = compile_header(rule.header, ctx.variables)
+    checks: list[Callable[[Any], bool]] = []
+    flow_conditions: list[Callable[[Any], bool]] = []
+    postmatch: list[Callable[[Any], None]] = []
+    payload_opts = []
+    noalert = False
+    has_threshold = False
+    mask = 0
+    metadata: dict[str, list[str]] = {}
+    target: str | None = None
+    bits_set: set[str] = set()
+    bits_read: set[str] = set()
+    severity_override: int | None = None
+    for opt in rule.options:
+        name = opt.name
+        kw = KEYWORDS.get(name)
+        if kw is None:
+            _reject_unknown(name)
+        if kw.needs_value and opt.value is None and kw.kind not in ("buffer",):
+            raise RuleCompileError(name, "needs a value")
+        if kw.kind == "payload":
+            payload_opts.append(opt)
+        elif kw.kind == "packet":
+            assert kw.setup is not None
+            checks.append(kw.setup(opt.value))
+        elif kw.kind == "event":
+            assert kw.setup is not None
+            checks.append(kw.setup(opt.value))
+            mask |= NEED_EVENTS
+        elif name == "flow":
+            assert kw.setup is not None
+            checks.append(kw.setup(opt.value))
+            mask |= NEED_FLOW
+        elif name == "flowbits":
+            op = setup_flowbits(opt.value)
+            cond, act = flowbits_condition(op), flowbits_action(op)
+            if op.cmd == "noalert":
+                noalert = True
+            if cond is not None:
+                flow_conditions.append(cond)
+                bits_read.update(op.names)
+            if act is not None:
+                postmatch.append(act)
+                bits_set.update(op.names)
+        elif name == "flowint":
+            iop = setup_flowint(opt.value)
+            icond, iact = flowint_condition(iop), flowint_action(iop)
+            if icond is not None:
+                flow_conditions.append(icond)
+            if iact is not None:
+                postmatch.append(iact)
+        elif kw.kind == "threshold":
+            ctx.thresholds.add_rule_threshold(rule.sid, rule.gid, opt.value or "", name)
+            has_threshold = True
+        elif name == "noalert":
+            noalert = True
+        elif name == "metadata":
+            _parse_metadata(opt.value or "", metadata)
+        elif name == "target":
+            target = (opt.value or "").strip()
+            if target not in ("src_ip", "dest_ip"):
+                raise RuleCompileError("target", f"must be src_ip or dest_ip, not {target!r}")
+        elif name == "priority":
+            try:
+                severity_override = int((opt.value or "").strip())
+            except ValueError:
+                raise RuleCompileError("priority", f"invalid priority {opt.value!r}") from None
+        elif name == "classtype":
+            if (opt.value or "").strip() not in ctx.classification:
+                raise RuleCompileError("classtype", f"unknown classtype {opt.value!r}")
+    payload = None
+    if payload_opts:
+        payload = inspect.compile_buffer(payload_opts, buffer="payload")
+        if payload.has_content:
+            mask |= NEED_PAYLOAD
+    category, severity = "", 3
+    if rule.classtype:
+        category, severity = ctx.classification[rule.classtype.strip()]
+    if severity_override is not None:
+        severity = severity_override
+    if flow_conditions or postmatch:
+        mask |= NEED_FLOW
+    compiled = CompiledRule(
+        rule=rule,
+        action=rule.action,
+        header=header,
+        checks=tuple(checks),
+        flow_conditions=tuple(flow_conditions),
+        payload=payload,
+        postmatch=tuple(postmatch),
+        noalert=noalert,
+        has_threshold=has_threshold,
+        mask=mask,
+        category=category,
+        severity=severity,
+        metadata=metadata,
+        target=target,
+        flowbits_set=frozenset(bits_set),
+        flowbits_read=frozenset(bits_read),
+    )
+    compiled.match = _compose(compiled)
+    return compiled
+
+
+def _reject_unknown(name: str) -> None:
+    features = meta.SURICATA_KEYWORDS.get(name)
+    if features is None:
+        raise RuleCompileError(name, "unknown keyword")
+    if "sticky buffer" in features or "content modifier" in features or name in ("file_data", "file.data"):
+        raise UnsupportedRule(name, "app-layer buffer is not matched yet (app-layer issue)")
+    if "transform" in features:
+        raise UnsupportedRule(name, "buffer transforms are not supported yet")
+    raise UnsupportedRule(name, "keyword is not supported yet")
+
+
+def _parse_metadata(value: str, into: dict[str, list[str]]) -> None:
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, _, val = item.partition(" ")
+        into.setdefault(key.strip(), []).append(val.strip())
+
+
+def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
+    """One closure: header, packet checks, flow conditions, payload, in that order."""
+    header = cr.header.match
+    checks = cr.checks
+    flow_conds = cr.flow_conditions
+    prog = cr.payload.match if cr.payload is not None else None
+    needs_payload = bool(cr.mask & NEED_PAYLOAD)
+
+    def match(p: Any, state: Any) -> bool:
+        if not header(p):
+            return False
+        for c in checks:
+            if not c(p):
+                return False
+        if flow_conds:
+            f = p.flow
+            if f is None:
+                return False
+            for fc in flow_conds:
+                if not fc(f):
+                    return False
+        if prog is not None:
+            if needs_payload and not p.payload:
+                return False
+            return prog(p.payload, state)
+        return True
+
+    return match
+
+
+@dataclass
+class LoadResult:
+    """Outcome of loading rule files: compiled rules plus every rule that did not load."""
+
+    rules: list[CompiledRule]
+    unsupported: list[RuleProblem]
+    failed: list[RuleProblem]
+    disabled: int = 0
+
+
+def compile_rules(parsed: Iterable[Rule | RuleError], ctx: BuildContext) -> LoadResult:
+    """Compile every parsed rule (or carry its parse error) into a LoadResult."""
+    result = LoadResult([], [], [])
+    seen: dict[tuple[int, int], CompiledRule] = {}
+    for item in parsed:
+        if isinstance(item, RuleError):
+            result.failed.append(
+                RuleProblem(item.file or "", item.line or 0, item.sid, item.keyword or "syntax", item.reason, False)
+            )
+            continue
+        if not item.enabled:
+            result.disabled += 1
+            continue
+        try:
+            compiled = compile_rule(item, ctx)
+        except UnsupportedRule as e:
+            result.unsupported.append(RuleProblem(item.file, item.line, item.sid, e.keyword, e.reason, True))
+            continue
+        except RuleCompileError as e:
+            result.failed.append(RuleProblem(item.file, item.line, item.sid, e.keyword, e.reason, False))
+            continue
+        key = (item.gid, item.sid)
+        if key in seen:
+            result.failed.append(
+                RuleProblem(item.file, item.line, item.sid, "sid", f"duplicate signature id (gid {item.gid})", False)
+            )
+            continue
+        seen[key] = compiled
+        result.rules.append(compiled)
+    return result

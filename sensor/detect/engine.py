@@ -1,0 +1,86 @@
+"""The detection engine at run time: prefilter, verify, post-match, threshold.
+
+Step 5 of 10 (detection), the per-packet half. `DetectEngine.inspect(pkt)`
+returns the rules that alert on this packet, in Suricata's order (the rule
+number assigned by `detect.order`). A matching `pass` rule alerts nothing,
+stops inspection of the packet and passes the rest of its flow (pass rules
+sort first). Flowbits/flowint actions run on every
+full match, alerting or not (noalert, thresholds). Hot path: no logging, no
+exceptions for packet content; per-packet alerts are capped (Suricata's
+packet_alert_max) and the overflow is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sensor.detect.build import NEED_EVENTS, NEED_FLOW, NEED_PAYLOAD, CompiledRule
+from sensor.detect.inspect import MatchState
+from sensor.detect.prefilter import Prefilter
+from sensor.detect.threshold import ThresholdEngine
+
+PACKET_ALERT_MAX = 15
+
+
+class Alerted:
+    """One alert decision: the rule and the action to report (rate_filter may change it)."""
+
+    __slots__ = ("rule", "action")
+
+    def __init__(self, rule: CompiledRule, action: str) -> None:
+        self.rule = rule
+        self.action = action
+
+
+class DetectEngine:
+    """Compiled rules plus their prefilters and threshold state."""
+
+    def __init__(self, rules: Sequence[CompiledRule], thresholds: ThresholdEngine) -> None:
+        self.rules = list(rules)
+        self.prefilter = Prefilter(self.rules)
+        self.thresholds = thresholds
+        self.stats = {"candidates": 0, "matches": 0, "alerts_suppressed": 0, "alerts_overflow": 0}
+
+    def inspect(self, pkt: Any) -> list[Alerted]:
+        """Run detection for one decoded packet (flow already attached)."""
+        mask = 0
+        if pkt.payload:
+            mask |= NEED_PAYLOAD
+        if pkt.events:
+            mask |= NEED_EVENTS
+        if pkt.flow is not None:
+            mask |= NEED_FLOW
+        cands = self.prefilter.candidates(pkt, mask)
+        if not cands:
+            return []
+        stats = self.stats
+        stats["candidates"] += len(cands)
+        rules = self.rules
+        out: list[Alerted] = []
+        for num in cands:
+            cr = rules[num]
+            if not cr.match(pkt, MatchState()):
+                continue
+            stats["matches"] += 1
+            if cr.postmatch and pkt.flow is not None:
+                for act in cr.postmatch:
+                    act(pkt.flow)
+            if cr.noalert:
+                continue
+            action = cr.action
+            verdict = self.thresholds.allow(cr.sid, cr.gid, pkt, pkt.ts_us)
+            if not verdict.alert:
+                stats["alerts_suppressed"] += 1
+                continue
+            if verdict.action:
+                action = verdict.action
+            if action == "pass":
+                if pkt.flow is not None:
+                    pkt.flow.detect_state["pass"] = True
+                break
+            if len(out) >= PACKET_ALERT_MAX:
+                stats["alerts_overflow"] += 1
+                continue
+            out.append(Alerted(cr, action))
+        return out

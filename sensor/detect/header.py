@@ -1,0 +1,141 @@
+"""Rule header compilation: protocol, addresses, ports and direction -> one closure.
+
+Step 5 of 10 (detection), load-time part. `compile_header` resolves the
+header's variables against the VarTable and returns a `HeaderMatch` whose
+`match(pkt)` is the first check every candidate rule runs. Protocols that need
+app-layer parsing are reported as unsupported here, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rules.model import Header
+from rules.vars import VarTable, resolve_addresses, resolve_ports
+from sensor.errors import RuleCompileError, UnsupportedRule
+
+# header protocol -> (IP protocols or None for any, required IP version or 0, needs IP)
+_PROTOCOLS: dict[str, tuple[frozenset[int] | None, int, bool]] = {
+    "ip": (None, 0, True),
+    "pkthdr": (None, 0, False),
+    "ipv4": (None, 4, True),
+    "ip4": (None, 4, True),
+    "ipv6": (None, 6, True),
+    "ip6": (None, 6, True),
+    "tcp": (frozenset({6}), 0, True),
+    "tcp-pkt": (frozenset({6}), 0, True),
+    "tcp-stream": (frozenset({6}), 0, True),
+    "udp": (frozenset({17}), 0, True),
+    "icmp": (frozenset({1, 58}), 0, True),
+    "icmpv4": (frozenset({1}), 0, True),
+    "icmpv6": (frozenset({58}), 0, True),
+    "sctp": (frozenset({132}), 0, True),
+}
+_PORTED = frozenset({6, 17, 132})
+
+# app-layer protocols Suricata accepts in a rule header (parsed, matched once app-layer parsing lands)
+APP_LAYER_PROTOCOLS = frozenset(
+    "http http1 http2 dns dns-udp dns-tcp doh2 tls ssl ssh smtp ftp ftp-data smb dcerpc dhcp dnp3 enip "
+    "cip modbus nfs ntp tftp ikev2 ike krb5 snmp sip rfb mqtt rdp pgsql telnet bittorrent-dht quic "
+    "websocket ldap pop3 imap mdns template failed".split()
+)
+
+
+PacketMatch = Callable[[Any], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderMatch:
+    """The compiled header: what the prefilter groups on, and the exact check."""
+
+    protos: frozenset[int] | None  # IP protocols, None = any
+    ip_version: int  # 0 = any
+    needs_ip: bool
+    src_any: bool
+    dst_any: bool
+    sp_any: bool
+    dp_any: bool
+    bidirectional: bool
+    match: PacketMatch
+    src: Any
+    dst: Any
+
+
+def compile_header(header: Header, variables: VarTable) -> HeaderMatch:
+    """Resolve and compile a rule header; raises UnsupportedRule / RuleCompileError."""
+    proto_name = header.proto.lower()
+    if proto_name not in _PROTOCOLS:
+        base = proto_name.split(":", 1)[0]
+        if base in APP_LAYER_PROTOCOLS:
+            raise UnsupportedRule("protocol", f"app-layer protocol {header.proto!r} is not matched yet (app-layer issue)")
+        raise RuleCompileError("protocol", f"unknown protocol {header.proto!r}")
+    protos, version, needs_ip = _PROTOCOLS[proto_name]
+    if header.direction not in ("->", "<>"):
+        raise UnsupportedRule("direction", f"direction {header.direction!r} (transactional rules) is not supported")
+    src = resolve_addresses(header.src, variables)
+    dst = resolve_addresses(header.dst, variables)
+    sp = resolve_ports(header.sp, variables)
+    dp = resolve_ports(header.dp, variables)
+    bidir = header.direction == "<>"
+    match = _header_closure(protos, version, needs_ip, src, dst, sp, dp, bidir)
+    return HeaderMatch(protos, version, needs_ip, src.is_any, dst.is_any, sp.is_any, dp.is_any, bidir, match, src, dst)
+
+
+def _header_closure(
+    protos: frozenset[int] | None, version: int, needs_ip: bool, src: Any, dst: Any, sp: Any, dp: Any, bidir: bool
+) -> PacketMatch:
+    """Build the per-packet header check with only the tests this header needs."""
+    checks: list[PacketMatch] = []
+    if needs_ip:
+        checks.append(lambda p: p.ip_version != 0)
+    if version:
+        checks.append(lambda p: p.ip_version == version)
+    if protos is not None:
+        if len(protos) == 1:
+            (only,) = tuple(protos)
+            checks.append(lambda p: p.proto == only)
+        else:
+            checks.append(lambda p: p.proto in protos)
+    ports_matter = not (sp.is_any and dp.is_any)
+    addrs_matter = not (src.is_any and dst.is_any)
+    if ports_matter or addrs_matter:
+        src_c, dst_c, sp_c, dp_c = src.contains, dst.contains, sp.contains, dp.contains
+        s_any, d_any, sp_any, dp_any = src.is_any, dst.is_any, sp.is_any, dp.is_any
+
+        def forward(p: Any) -> bool:
+            if ports_matter:
+                if p.proto not in _PORTED:
+                    return False
+                if not sp_any and not sp_c(p.sp):
+                    return False
+                if not dp_any and not dp_c(p.dp):
+                    return False
+            if not s_any and not src_c(p.ip_version, p.src):
+                return False
+            return d_any or dst_c(p.ip_version, p.dst)
+
+        if bidir:
+
+            def reverse(p: Any) -> bool:
+                if ports_matter:
+                    if p.proto not in _PORTED:
+                        return False
+                    if not sp_any and not sp_c(p.dp):
+                        return False
+                    if not dp_any and not dp_c(p.sp):
+                        return False
+                if not s_any and not src_c(p.ip_version, p.dst):
+                    return False
+                return d_any or dst_c(p.ip_version, p.src)
+
+            checks.append(lambda p: forward(p) or reverse(p))
+        else:
+            checks.append(forward)
+    if not checks:
+        return lambda p: True
+    if len(checks) == 1:
+        return checks[0]
+    frozen = tuple(checks)
+    return lambda p: all(c(p) for c in frozen)

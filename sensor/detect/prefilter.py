@@ -1,0 +1,146 @@
+"""Prefilters: which rules can possibly match this packet, cheaply.
+
+Step 5 of 10 (detection), the first half of the per-packet work. Rules are
+grouped by transport protocol (tcp, udp, icmp, other; `ip` rules join every
+group). Per group: one Hyperscan block-mode database over the payload fast
+patterns (single-match, caseless for nocase), and for rules without a fast
+pattern an address index (elementary intervals over the narrower side of the
+header: IP reputation lists become a bisect) plus a residual list filtered by
+the requirement mask. The result is the sorted list of rule numbers to verify.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any
+
+import hyperscan
+
+from sensor.detect.build import CompiledRule
+from sensor.detect.fastpattern import hyperscan_expression
+
+_GROUP_OF_PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}
+_GROUPS = ("tcp", "udp", "icmp", "other")
+_PROTO_GROUPS = {6: ("tcp",), 17: ("udp",), 1: ("icmp",), 58: ("icmp",)}
+# an address side narrower than this many addresses is indexed (per IP version)
+_INDEX_MAX_SPAN = 1 << 16
+
+
+class AddressIndex:
+    """Elementary-interval index: address -> rule numbers whose indexed side contains it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, list[tuple[int, int, int]]] = {4: [], 6: []}
+        self._starts: dict[int, list[int]] = {4: [], 6: []}
+        self._members: dict[int, list[tuple[int, ...]]] = {4: [], 6: []}
+
+    def add(self, version: int, lo: int, hi: int, num: int) -> None:
+        self._entries[version].append((lo, hi, num))
+
+    def freeze(self) -> None:
+        for version, entries in self._entries.items():
+            bounds = sorted({lo for lo, _, _ in entries} | {hi + 1 for _, hi, _ in entries})
+            members: list[set[int]] = [set() for _ in bounds]
+            for lo, hi, num in entries:
+                i = bisect.bisect_left(bounds, lo)
+                while i < len(bounds) and bounds[i] <= hi:
+                    members[i].add(num)
+                    i += 1
+            self._starts[version] = bounds
+            self._members[version] = [tuple(sorted(m)) for m in members]
+        self._entries = {4: [], 6: []}
+
+    def lookup(self, version: int, addr: int) -> tuple[int, ...]:
+        starts = self._starts.get(version)
+        if not starts:
+            return ()
+        i = bisect.bisect_right(starts, addr) - 1
+        if i < 0:
+            return ()
+        return self._members[version][i]
+
+    def __bool__(self) -> bool:
+        return any(self._starts.values())
+
+
+class RuleGroup:
+    """The rules of one transport-protocol group and their prefilters."""
+
+    def __init__(self, name: str, rules: Sequence[CompiledRule]) -> None:
+        self.name = name
+        self.db: Any = None
+        self.mpm_count = 0
+        self.index = AddressIndex()
+        residual: list[tuple[int, int]] = []
+        exprs: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        for cr in rules:
+            fp = cr.fast_pattern
+            if fp is not None:
+                expr, fl = hyperscan_expression(fp)
+                exprs.append(expr)
+                ids.append(cr.num)
+                flags.append(fl)
+            elif not _index_rule(self.index, cr):
+                residual.append((cr.mask, cr.num))
+        self.index.freeze()
+        self.residual = tuple(residual)
+        if exprs:
+            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self.db.compile(expressions=exprs, ids=ids, flags=flags)
+            self.mpm_count = len(exprs)
+
+
+def _index_rule(index: AddressIndex, cr: CompiledRule) -> bool:
+    """Index a rule without fast pattern by its narrower address side; False when both are wide."""
+    best = None
+    for side in (cr.header.src, cr.header.dst):
+        if side.is_any:
+            continue
+        ranges = side.ranges() if hasattr(side, "ranges") else None
+        if ranges is None:
+            continue
+        span = sum(hi - lo + 1 for _, lo, hi in ranges)
+        if span <= _INDEX_MAX_SPAN and (best is None or span < best[0]):
+            best = (span, ranges)
+    if best is None:
+        return False
+    for version, lo, hi in best[1]:
+        index.add(version, lo, hi, cr.num)
+    return True
+
+
+class Prefilter:
+    """All groups; `candidates(pkt, pkt_mask)` returns sorted rule numbers to verify."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        members: dict[str, list[CompiledRule]] = {g: [] for g in _GROUPS}
+        for cr in rules:
+            protos = cr.header.protos
+            if protos is None:
+                for g in _GROUPS:
+                    members[g].append(cr)
+            else:
+                for g in {_GROUP_OF_PROTO.get(pr, "other") for pr in protos}:
+                    members[g].append(cr)
+        self.groups = {g: RuleGroup(g, members[g]) for g in _GROUPS}
+
+    def candidates(self, pkt: Any, pkt_mask: int) -> list[int]:
+        group = self.groups[_GROUP_OF_PROTO.get(pkt.proto, "other")]
+        hits: set[int] = set()
+        if group.db is not None and pkt.payload:
+            group.db.scan(pkt.payload, match_event_handler=_collect, context=hits)
+        for mask, num in group.residual:
+            if mask & pkt_mask == mask:
+                hits.add(num)
+        if group.index and pkt.ip_version:
+            v = pkt.ip_version
+            hits.update(group.index.lookup(v, int.from_bytes(pkt.src, "big")))
+            hits.update(group.index.lookup(v, int.from_bytes(pkt.dst, "big")))
+        return sorted(hits)
+
+
+def _collect(rule_id: int, _from: int, _to: int, _flags: int, context: set[int]) -> None:
+    context.add(rule_id)
