@@ -74,7 +74,7 @@ def _decode_text(piece: str) -> bytes:
                 i += 2
                 continue
             if c == '"':
-                raise ValueError('unescaped \'"\' inside content (write \\")')
+                raise ValueError("unescaped '\"' inside content (write \\\")")
             chars.append(c)
             i += 1
         piece = "".join(chars)

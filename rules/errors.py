@@ -36,9 +36,7 @@ class RuleError(Exception):
         self.keyword = keyword
         super().__init__(reason)
 
-    def with_context(
-        self, *, file: str = "", line: int = 0, sid: int | None = None
-    ) -> RuleError:
+    def with_context(self, *, file: str = "", line: int = 0, sid: int | None = None) -> RuleError:
         """Return a copy with location fields filled in where this one lacks them."""
         return RuleError(
             self.reason,

@@ -21,7 +21,7 @@ _OPTION_RE = re.compile(
     r"""[ \t\r\n]*
     (?P<name>[A-Za-z0-9_.\-]+)
     [ \t\r\n]*
-    (?:(?P<colon>:)(?P<value>(?:[^;\\]++|\\.)*+))?
+    (?::[ \t\r\n]*+(?P<value>(?:[^;\\]++|\\.)*+))?
     ;""",
     re.VERBOSE | re.DOTALL,
 )
@@ -31,7 +31,7 @@ _QUOTED_OPTION_RE = re.compile(
     r"""[ \t\r\n]*
     (?P<name>[A-Za-z0-9_.\-]+)
     [ \t\r\n]*
-    (?:(?P<colon>:)(?P<value>(?:[^;\\"]++|\\.|"(?:[^"\\]++|\\.)*+")*+))?
+    (?::[ \t\r\n]*+(?P<value>(?:[^;\\"]++|\\.|"(?:[^"\\]++|\\.)*+")*+))?
     ;""",
     re.VERBOSE | re.DOTALL,
 )
@@ -89,40 +89,42 @@ def split_options(body: str) -> list[OptionToken]:
     so a quoted string may contain a raw `;`.
     """
     options = _split_with(_OPTION_RE, body)
-    if isinstance(options, list) and all(_well_quoted(v) for _, v in options):
-        return options
+    bad: str | None = None
+    if isinstance(options, list):
+        bad = next((name for name, value in options if not _well_quoted(value)), None)
+        if bad is None:
+            return options
     quoted = _split_with(_QUOTED_OPTION_RE, body)
     if isinstance(quoted, list):
         return quoted
     if isinstance(options, RuleError):
         raise options
-    bad = next(name for name, v in options if not _well_quoted(v))
     raise RuleError("unterminated quoted string in option value", keyword=bad)
 
 
 def _split_with(pattern: re.Pattern[str], body: str) -> list[OptionToken] | RuleError:
     options: list[OptionToken] = []
+    append = options.append
     pos = 0
-    end = len(body)
-    match = pattern.match
-    while True:
-        while pos < end and body[pos] in _WS:
-            pos += 1
-        if pos >= end:
-            return options
-        m = match(body, pos)
-        if m is None:
-            return _diagnose(body, pos)
-        value = m.group("value")
+    for m in pattern.finditer(body):
+        if m.start() != pos:
+            break
+        name, value = m.group("name", "value")
         if value is not None:
-            value = _strip_value(value)
-        options.append((m.group("name"), value))
+            stripped = value.rstrip(_WS)
+            if stripped.endswith("\\"):
+                stripped = _keep_escaped_whitespace(value, stripped)
+            value = stripped
+        append((name, value))
         pos = m.end()
+    if body[pos:].strip(_WS):
+        return _diagnose(body, pos)
+    return options
 
 
 def _well_quoted(value: str | None) -> bool:
     """A value that opens a quote (`"..`, `!"..`) must close it with an unescaped `"`."""
-    if not value:
+    if not value or (value[0] != '"' and value[0] != "!"):
         return True
     first = 1 if value[0] == "!" else 0
     if value[first : first + 1] != '"':
@@ -133,20 +135,15 @@ def _well_quoted(value: str | None) -> bool:
     return run % 2 == 0
 
 
-def _strip_value(value: str) -> str:
-    """Strip surrounding whitespace, but keep a trailing whitespace that is escaped (`\\ `)."""
-    stripped = value.strip(_WS)
-    if stripped.endswith("\\"):
-        run = len(stripped) - len(stripped.rstrip("\\"))
-        if run % 2:  # the last backslash escapes the whitespace character after it
-            lead = len(value) - len(value.lstrip(_WS))
-            stripped = value[lead : lead + len(stripped) + 1]
-    return stripped
+def _keep_escaped_whitespace(value: str, stripped: str) -> str:
+    """`stripped` ends in a backslash: if it escapes the whitespace after it, keep that one."""
+    run = len(stripped) - len(stripped.rstrip("\\"))
+    return value[: len(stripped) + 1] if run % 2 else stripped
 
 
 def _diagnose(body: str, pos: int) -> RuleError:
     """Explain why no option could be read at `pos`."""
-    rest = body[pos:]
+    rest = body[pos:].lstrip(_WS)
     name_m = _NAME_RE.match(rest)
     if name_m is None:
         words = rest.split(None, 1)

@@ -18,6 +18,7 @@ from typing import IO, Any
 import click
 import structlog
 
+from rules import RuleError
 from sensor import logs
 from sensor.capture.pcapfile import open_capture
 from sensor.errors import CaptureError, ConfigError, SensorError
@@ -95,8 +96,8 @@ def replay_command(
         settings = apply_sets(config, list(sets))
         for warning in settings.warnings:
             log.warning("setting_not_supported", detail=warning)
-        loaded = load_ruleset(rule_specs, config)
-    except (ConfigError, OSError) as e:
+        loaded = load_ruleset(rule_specs, config, ips_mode=simulate_ips)
+    except (ConfigError, RuleError, OSError) as e:
         _fail(str(e))
         return
     except SensorError as e:
@@ -179,7 +180,7 @@ def rules_check_command(specs: tuple[str, ...], suricata_config: str | None) -> 
     try:
         config = load_suricata_yaml(suricata_config, [])
         loaded = load_ruleset(specs, config)
-    except (SensorError, OSError) as e:
+    except (SensorError, RuleError, OSError) as e:
         _fail(str(e))
         return
     report = loaded.report

@@ -95,8 +95,11 @@ class Replayer:
             self.stats.invalid_checksum += 1
             return
         if pkt.is_fragment:
-            self._inspect(pkt)
             whole = self.defrag.add(pkt)
+            # a fragment is inspected as an IP packet without transport payload (as Suricata does);
+            # its data is matched once, in the reassembled datagram
+            pkt.payload = b""
+            self._inspect(pkt)
             if whole is not None:
                 self.stats.pseudo_packets += 1
                 self._process(whole)
@@ -110,8 +113,10 @@ class Replayer:
 
     def _inspect(self, pkt: Packet) -> None:
         flow = pkt.flow
-        if flow is not None and flow.detect_state.get("pass"):
-            return
+        if flow is not None:
+            state = flow.detect_state
+            if "pass" in state or "drop" in state:
+                return
         alerted = self.engine.inspect(pkt)
         if not alerted:
             return

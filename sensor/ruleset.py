@@ -9,6 +9,7 @@ Runs once at start-up (and on reload), never on the packet path.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import time
@@ -21,8 +22,8 @@ from rules.model import Rule
 from rules.thresholdconfig import parse_threshold_file
 from sensor.detect.build import BuildContext, LoadResult, compile_rules
 from sensor.detect.engine import DetectEngine
-from sensor.detect.order import sort_compiled
-from sensor.detect.threshold import ThresholdEngine
+from sensor.detect.order import rule_order_info, sort_rules
+from sensor.detect.threshold import ThresholdEngine, ThresholdEntry
 from sensor.errors import ConfigError
 from sensor.suricata_yaml import SuricataConfig
 
@@ -67,24 +68,29 @@ def build_context(config: SuricataConfig) -> BuildContext:
         classification = load_classification(str(class_file))
     else:
         classification = load_default_classification()
-    entries = []
+    variables = config.vars()
+    entries: list[ThresholdEntry] = []
     threshold_file = config.get("threshold-file")
     if threshold_file:
         if not os.path.exists(str(threshold_file)):
             raise ConfigError(f"threshold-file {threshold_file}: not found")
-        entries = list(parse_threshold_file(str(threshold_file)))
-    return BuildContext(config.vars(), classification, ThresholdEngine(entries, config.vars()))
+        for parsed in parse_threshold_file(str(threshold_file)):
+            fields = {f.name: getattr(parsed, f.name) for f in dataclasses.fields(ThresholdEntry)}
+            fields["ip"] = parsed.resolve_ip(variables)
+            entries.append(ThresholdEntry(**fields))
+    return BuildContext(variables, classification, ThresholdEngine(entries))
 
 
-def load_ruleset(rule_specs: Sequence[str], config: SuricataConfig) -> LoadedRuleset:
+def load_ruleset(rule_specs: Sequence[str], config: SuricataConfig, *, ips_mode: bool = False) -> LoadedRuleset:
     """Parse, compile, order and index every rule named by `rule_specs`."""
     started = time.perf_counter()
     files = expand_rule_paths(rule_specs)
     ctx = build_context(config)
     report = compile_rules(_parse_all(files), ctx)
-    ordered = sort_compiled(report.rules)
+    priorities = {name: prio for name, (_, prio) in ctx.classification.items()}
+    ordered = sort_rules(report.rules, key=lambda cr: rule_order_info(cr.rule, priorities))
     for num, cr in enumerate(ordered):
         cr.num = num
     report.rules = ordered
-    engine = DetectEngine(ordered, ctx.thresholds)
+    engine = DetectEngine(ordered, ctx.thresholds, ips_mode=ips_mode)
     return LoadedRuleset(engine, report, files, time.perf_counter() - started)

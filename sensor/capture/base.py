@@ -10,9 +10,10 @@ itself (unreadable, truncated, corrupt), never for what is inside a frame.
 from __future__ import annotations
 
 import mmap
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Self
 
 __all__ = ["MAX_CAPLEN", "CaptureStats", "FileSource", "PacketSource", "RawPacket"]
 
@@ -44,17 +45,17 @@ class PacketSource(Protocol):
         ...
 
 
-class FileSource:
-    """Plumbing shared by the offline readers: the file's bytes (mapped or read), stats, close.
-
-    Subclasses implement `__iter__`; each pass reads the file from its start and
-    replaces `_stats` with fresh counters.
-    """
+class FileSource(ABC):
+    """Plumbing shared by the offline readers: the file's bytes (mapped or read), stats, close."""
 
     def __init__(self, path: str, buf: mmap.mmap | bytes) -> None:
         self.path = path
         self._buf = buf
         self._stats = CaptureStats()
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[RawPacket]:
+        """Read the file from its start; replace `_stats` with fresh counters for the pass."""
 
     def stats(self) -> CaptureStats:
         """Return a copy of the counters of the current (or last) pass."""
@@ -65,7 +66,7 @@ class FileSource:
         if isinstance(self._buf, mmap.mmap):
             self._buf.close()
 
-    def __enter__(self) -> FileSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -27,7 +27,7 @@ _PCAP_US_MAGIC = 0xA1B2C3D4
 _PCAP_NS_MAGIC = 0xA1B23C4D
 _MAGIC = struct.Struct("<I")
 
-# global header: magic, version major, minor, thiszone, sigfigs, snaplen, linktype (+ FCS bits)
+# global header: magic, version major, minor, thiszone, sigfigs, snaplen (not used), linktype (+ FCS bits)
 _GLOBAL_HDR = {order: struct.Struct(order + "IHHiIII") for order in "<>"}
 # record header, first three fields: ts_sec, ts_usec (or ts_nsec), caplen (orig_len is not read)
 _RECORD_HDR = {order: struct.Struct(order + "III") for order in "<>"}
@@ -45,7 +45,6 @@ class PcapReader(FileSource):
         super().__init__(path, buf)
         fields = _GLOBAL_HDR[byte_order].unpack_from(buf, 0)
         self.linktype: int = fields[6] & _LINKTYPE_MASK
-        self.snaplen: int = fields[5]
         self.nanos = nanos
         self._record = _RECORD_HDR[byte_order]
 
@@ -73,7 +72,9 @@ class PcapReader(FileSource):
             yield sec * 1000000 + frac // divisor, linktype, buf[start:nxt]
             off = nxt
         if off != end:
-            raise CaptureError(f"{self.path}: truncated record header at offset {off}")
+            raise CaptureError(
+                f"{self.path}: truncated record header ({end - off} bytes left) at offset {off}"
+            )
 
 
 def _read_file(path: str) -> mmap.mmap | bytes:

@@ -23,7 +23,7 @@ from sensor.detect.header import HeaderMatch, compile_header
 from sensor.detect.keywords import decode_event, dsize, flow, icmp, ip, meta, tcp  # noqa: F401  (registration)
 from sensor.detect.keywords.flowbits import flowbits_action, flowbits_condition, setup_flowbits
 from sensor.detect.keywords.flowint import flowint_action, flowint_condition, setup_flowint
-from sensor.detect.keywords.registry import KEYWORDS
+from sensor.detect.keywords.registry import KEYWORDS, declare
 from sensor.detect.threshold import ThresholdEngine
 from sensor.errors import RuleCompileError, UnsupportedRule
 
@@ -31,6 +31,9 @@ from sensor.errors import RuleCompileError, UnsupportedRule
 NEED_PAYLOAD = 1
 NEED_EVENTS = 2
 NEED_FLOW = 4
+
+for _name in inspect.PAYLOAD_KEYWORDS:
+    declare(_name, "payload", "payload inspection (sensor.detect.inspect validates values)", needs_value=False)
 
 _ACTIONS = {"alert", "pass", "drop", "reject", "rejectsrc", "rejectdst", "rejectboth"}
 
@@ -53,6 +56,7 @@ class CompiledRule:
     severity: int
     metadata: dict[str, list[str]]
     target: str | None
+    iponly: bool = False  # Suricata's IP-only type: checked on the first packet of each flow direction
     flowbits_set: frozenset[str] = frozenset()
     flowbits_read: frozenset[str] = frozenset()
     num: int = 0
@@ -117,6 +121,7 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
     bits_set: set[str] = set()
     bits_read: set[str] = set()
     severity_override: int | None = None
+    iponly_compatible = True
     for opt in rule.options:
         name = opt.name
         kw = KEYWORDS.get(name)
@@ -124,6 +129,8 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
             _reject_unknown(name)
         if kw.needs_value and opt.value is None and kw.kind not in ("buffer",):
             raise RuleCompileError(name, "needs a value")
+        if kw.kind not in ("meta", "threshold") and name != "flowbits":
+            iponly_compatible = False
         if kw.kind == "payload":
             payload_opts.append(opt)
         elif kw.kind == "packet":
@@ -204,8 +211,15 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
         flowbits_set=frozenset(bits_set),
         flowbits_read=frozenset(bits_read),
     )
+    compiled.iponly = iponly_compatible and _header_is_iponly(header)
     compiled.match = _compose(compiled)
     return compiled
+
+
+def _header_is_iponly(header: HeaderMatch) -> bool:
+    """Suricata's IP-only header: IP-level protocol match, ports `any`, no negated address
+    (a negated address makes it "like IP-only", inspected on every packet)."""
+    return header.sp_any and header.dp_any and not header.negated_address
 
 
 def _reject_unknown(name: str) -> None:
@@ -288,6 +302,9 @@ def compile_rules(parsed: Iterable[Rule | RuleError], ctx: BuildContext) -> Load
             continue
         except RuleCompileError as e:
             result.failed.append(RuleProblem(item.file, item.line, item.sid, e.keyword, e.reason, False))
+            continue
+        except RuleError as e:
+            result.failed.append(RuleProblem(item.file, item.line, item.sid, e.keyword or "header", e.reason, False))
             continue
         key = (item.gid, item.sid)
         if key in seen:

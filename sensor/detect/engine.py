@@ -33,14 +33,23 @@ class Alerted:
         self.action = action
 
 
-class DetectEngine:
-    """Compiled rules plus their prefilters and threshold state."""
+_DROP_ACTIONS = frozenset({"drop", "reject", "rejectsrc", "rejectdst", "rejectboth"})
 
-    def __init__(self, rules: Sequence[CompiledRule], thresholds: ThresholdEngine) -> None:
+
+class DetectEngine:
+    """Compiled rules plus their prefilters and threshold state.
+
+    In IPS mode a matching drop/reject rule drops the packet and marks its flow
+    dropped (`flow.detect_state["drop"]`); the replay loop then drops the rest of
+    the flow uninspected, as Suricata does.
+    """
+
+    def __init__(self, rules: Sequence[CompiledRule], thresholds: ThresholdEngine, *, ips_mode: bool = False) -> None:
         self.rules = list(rules)
         self.prefilter = Prefilter(self.rules)
         self.thresholds = thresholds
-        self.stats = {"candidates": 0, "matches": 0, "alerts_suppressed": 0, "alerts_overflow": 0}
+        self.ips_mode = ips_mode
+        self.stats = {"candidates": 0, "matches": 0, "alerts_suppressed": 0, "alerts_overflow": 0, "drops": 0}
 
     def inspect(self, pkt: Any) -> list[Alerted]:
         """Run detection for one decoded packet (flow already attached)."""
@@ -49,36 +58,56 @@ class DetectEngine:
             mask |= NEED_PAYLOAD
         if pkt.events:
             mask |= NEED_EVENTS
-        if pkt.flow is not None:
+        flow = pkt.flow
+        iponly_due = True
+        if flow is not None:
             mask |= NEED_FLOW
+            key = "iponly_toserver" if pkt.to_server else "iponly_toclient"
+            state = flow.detect_state
+            if key in state:
+                iponly_due = False
+            else:
+                state[key] = True
         cands = self.prefilter.candidates(pkt, mask)
         if not cands:
             return []
         stats = self.stats
         stats["candidates"] += len(cands)
         rules = self.rules
+        thresholds = self.thresholds
         out: list[Alerted] = []
         for num in cands:
             cr = rules[num]
+            if cr.iponly and not iponly_due:
+                continue
             if not cr.match(pkt, MatchState()):
                 continue
             stats["matches"] += 1
-            if cr.postmatch and pkt.flow is not None:
+            if cr.postmatch and flow is not None:
                 for act in cr.postmatch:
-                    act(pkt.flow)
-            if cr.noalert:
-                continue
+                    act(flow)
             action = cr.action
-            verdict = self.thresholds.allow(cr.sid, cr.gid, pkt, pkt.ts_us)
-            if not verdict.alert:
-                stats["alerts_suppressed"] += 1
-                continue
-            if verdict.action:
-                action = verdict.action
+            alert = not cr.noalert
+            if cr.has_threshold or thresholds.active:
+                verdict = thresholds.allow(cr.sid, cr.gid, pkt, pkt.ts_us)
+                if not verdict.apply_action:
+                    stats["alerts_suppressed"] += 1
+                    continue
+                if verdict.action:
+                    action = verdict.action
+                if not verdict.alert:
+                    stats["alerts_suppressed"] += 1
+                    alert = False
             if action == "pass":
-                if pkt.flow is not None:
-                    pkt.flow.detect_state["pass"] = True
+                if flow is not None:
+                    flow.detect_state["pass"] = True
                 break
+            if self.ips_mode and action in _DROP_ACTIONS:
+                stats["drops"] += 1
+                if flow is not None:
+                    flow.detect_state["drop"] = True
+            if not alert:
+                continue
             if len(out) >= PACKET_ALERT_MAX:
                 stats["alerts_overflow"] += 1
                 continue

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rules.model import Header
+from rules.model import AddressSpec, Header
+from rules.parse import parse_address
 from rules.vars import VarTable, resolve_addresses, resolve_ports
 from sensor.errors import RuleCompileError, UnsupportedRule
 
@@ -61,6 +62,7 @@ class HeaderMatch:
     match: PacketMatch
     src: Any
     dst: Any
+    negated_address: bool = False
 
 
 def compile_header(header: Header, variables: VarTable) -> HeaderMatch:
@@ -80,7 +82,20 @@ def compile_header(header: Header, variables: VarTable) -> HeaderMatch:
     dp = resolve_ports(header.dp, variables)
     bidir = header.direction == "<>"
     match = _header_closure(protos, version, needs_ip, src, dst, sp, dp, bidir)
-    return HeaderMatch(protos, version, needs_ip, src.is_any, dst.is_any, sp.is_any, dp.is_any, bidir, match, src, dst)
+    negated = _has_negation(header.src, variables, ()) or _has_negation(header.dst, variables, ())
+    return HeaderMatch(
+        protos, version, needs_ip, src.is_any, dst.is_any, sp.is_any, dp.is_any, bidir, match, src, dst, negated
+    )
+
+
+def _has_negation(spec: AddressSpec, variables: VarTable, seen: tuple[str, ...]) -> bool:
+    """True when the address expression, with its variables expanded, negates anything."""
+    if spec.negated:
+        return True
+    if spec.kind == "var" and spec.value not in seen and spec.value in variables.address_groups:
+        expanded = parse_address(variables.address_groups[spec.value])
+        return _has_negation(expanded, variables, (*seen, spec.value))
+    return any(_has_negation(item, variables, seen) for item in spec.items)
 
 
 def _header_closure(

@@ -99,9 +99,7 @@ def _index_rule(index: AddressIndex, cr: CompiledRule) -> bool:
     for side in (cr.header.src, cr.header.dst):
         if side.is_any:
             continue
-        ranges = side.ranges() if hasattr(side, "ranges") else None
-        if ranges is None:
-            continue
+        ranges = [(4, lo, hi) for lo, hi in side.v4] + [(6, lo, hi) for lo, hi in side.v6]
         span = sum(hi - lo + 1 for _, lo, hi in ranges)
         if span <= _INDEX_MAX_SPAN and (best is None or span < best[0]):
             best = (span, ranges)

@@ -28,6 +28,10 @@ for _name, _doc in (
     declare(_name, "meta", _doc)
 declare("noalert", "meta", "the rule matches (and sets flowbits) but never alerts", needs_value=False)
 declare("prefilter", "meta", "use this rule's keyword as its prefilter (a hint; matching is unchanged)", needs_value=False)
+declare("threshold", "threshold", "alert thresholding: type limit|threshold|both, track, count, seconds")
+declare("detection_filter", "threshold", "alert only after count matches within seconds")
+declare("flowbits", "flow", "set/unset/toggle/isset/isnotset/noalert named bits on the flow")
+declare("flowint", "flow", "integer variables on the flow: set, add, subtract, compare")
 declare("pkt_data", "buffer", "switch content inspection back to the packet payload", needs_value=False)
 
 
