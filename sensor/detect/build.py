@@ -32,8 +32,27 @@ NEED_PAYLOAD = 1
 NEED_EVENTS = 2
 NEED_FLOW = 4
 
+_PAYLOAD_DOCS = {
+    "content": "bytes to find in the buffer, `!` negates; |hex| and escapes",
+    "nocase": "content modifier: case-insensitive",
+    "depth": "content modifier: match within the first N bytes (from offset)",
+    "offset": "content modifier: start looking N bytes in",
+    "distance": "content modifier: start N bytes after the previous match",
+    "within": "content modifier: end within N bytes of the previous match",
+    "startswith": "content modifier: match at the start of the buffer",
+    "endswith": "content modifier: match at the end of the buffer",
+    "fast_pattern": "content modifier: prefilter on this content (`only`, `offset,length` chop)",
+    "rawbytes": "content modifier: accepted (packet payloads are raw already)",
+    "pcre": "Perl-compatible regular expression with Suricata's flags, where Python's re means the same",
+    "isdataat": "data present at offset N (`relative`, `!` negation)",
+    "byte_test": "compare bytes read from the buffer with a value",
+    "byte_jump": "move the inspection pointer by a value read from the buffer",
+    "byte_extract": "read bytes into a rule variable for later keywords",
+    "byte_math": "arithmetic on bytes read from the buffer into a rule variable",
+    "bsize": "length of the buffer (integer keyword)",
+}
 for _name in inspect.PAYLOAD_KEYWORDS:
-    declare(_name, "payload", "payload inspection (sensor.detect.inspect validates values)", needs_value=False)
+    declare(_name, "payload", _PAYLOAD_DOCS.get(_name, "content inspection modifier"), needs_value=False)
 
 _ACTIONS = {"alert", "pass", "drop", "reject", "rejectsrc", "rejectdst", "rejectboth"}
 

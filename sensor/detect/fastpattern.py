@@ -87,7 +87,10 @@ def select_fast_pattern(contents: Sequence[ContentSpec], sole: bool) -> FastPatt
     co, cl = cd.fp_chop if cd.fp_chop is not None else (0, len(cd.pattern))
     offset: int | None = None
     depth: int | None = None
-    if not cd.relative and not isinstance(cd.offset, str) and not isinstance(cd.depth, str):
+    if cd.relative:
+        if cd.prop_offset:  # Suricata's propagated minimum start, enforced by inspection too
+            offset = cd.prop_offset + co
+    elif not isinstance(cd.offset, str) and not isinstance(cd.depth, str):
         if isinstance(cd.offset, int) or isinstance(cd.depth, int):
             offset = (cd.offset if isinstance(cd.offset, int) else 0) + co
         if isinstance(cd.depth, int):

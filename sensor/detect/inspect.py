@@ -116,6 +116,7 @@ def compile_buffer(
     last_any: int | None = None  # last content/pcre/isdataat/byte_* (Suricata's packet-payload lookup)
     sticky = buffer != "payload"
     bsizes: list[BsizeSpec] = []
+    var_ids: dict[str, int] = {}  # Suricata's per-buffer local id of each byte variable
     for opt in options:
         name, value = opt.name, opt.value
         idx = len(items)
@@ -170,6 +171,10 @@ def compile_buffer(
             last_any = idx
         elif name in _BYTE_KEYWORDS:
             bspec = _setup_byte(name, value, known)
+            if name in ("byte_extract", "byte_math"):
+                var_ids[bspec.name if name == "byte_extract" else bspec.result] = sum(
+                    it.kind == name for it in items
+                )
             anchor = last_pm if sticky else last_any
             if bspec.relative and anchor is not None:
                 _mark_relative_next(items[anchor])
@@ -181,6 +186,7 @@ def compile_buffer(
         else:
             raise RuleCompileError(name, f"not a payload keyword of the {buffer} buffer")
     contents = [it.spec for it in items if it.kind == "content"]
+    _propagate_limits(items, var_ids)
     if bsizes:
         validate_bsize(bsizes, contents)
     run: Step | None = None
@@ -194,6 +200,97 @@ def compile_buffer(
         buffer,
         frozenset(known - before),
     )
+
+
+def _propagate_limits(items: Sequence[_Item], var_ids: dict[str, int]) -> None:
+    """Suricata 8's DetectContentPropagateLimits, for the part inspection enforces.
+
+    Suricata derives a minimum start for each relative content from the contents
+    before it and stores it in the content's offset, which its inspection then
+    applies on top of distance. For positive contents that bound is always implied;
+    but a negated content without position modifiers counts as having matched its
+    own length, and a byte-variable distance counts as the variable's local id: these
+    (measured against Suricata 8.0.8) change results, so they are reproduced here.
+    The derived depths are never tighter than within, so only offsets are kept.
+    An out-of-range value stops the propagation, as Suricata's VALIDATE does.
+    """
+    offset = opp = depth = 0  # last offset, offset plus pattern length, depth chain
+    chain = False
+    for it in items:
+        if it.kind == "pcre":
+            if it.spec.relative:
+                depth = 0
+            else:
+                offset = opp = depth = 0
+            chain = False
+            continue
+        if it.kind != "content":
+            offset = opp = depth = 0
+            chain = False
+            continue
+        cd: ContentSpec = it.spec
+        plen = len(cd.pattern)
+        if not (cd.relative or cd.absolute):
+            offset = depth = 0
+            opp = plen
+            chain = False
+            continue
+        if cd.negated:
+            offset = opp = depth = 0
+            chain = False
+            continue
+        c_off = _limit_value(cd.offset, var_ids)
+        c_depth = c_off + cd.depth if isinstance(cd.depth, int) else _limit_value(cd.depth, var_ids)
+        dist = _limit_value(cd.distance, var_ids)
+        within = _limit_value(cd.within, var_ids)
+        has_dist, has_within = cd.distance is not None, cd.within is not None
+        if c_depth:
+            chain = True
+        if cd.depth is None and not has_within:
+            depth = 0
+            chain = False
+        if not has_dist:
+            opp = offset = 0
+        else:
+            if not 0 <= opp + dist <= 0xFFFF:
+                return
+            offset = c_off = opp + dist
+        if chain:
+            if opp and has_within and within >= 0:
+                if depth and depth > opp:
+                    extra = dist if has_dist and dist > 0 else 0
+                    if not 0 <= depth + within + extra <= 0xFFFF:
+                        return
+                    depth = c_depth = depth + within + extra
+                else:
+                    if not 0 <= depth + within <= 0xFFFF:
+                        return
+                    depth = c_depth = offset + within
+            elif c_depth == 0 and depth != 0 and has_within and within > 0:
+                if not 0 <= depth + within <= 0xFFFF:
+                    return
+                depth = c_depth = within + depth
+        if has_dist and cd.offset is None and cd.depth is None:
+            offset = c_off = opp + dist
+            opp = offset + plen
+        if cd.offset is not None:
+            offset = c_off
+            opp = offset + plen
+        if c_depth:
+            depth = c_depth
+            opp = offset + plen
+        if not has_within and cd.depth is None:
+            chain = False
+            depth = 0
+        if cd.relative:
+            cd.prop_offset = c_off
+
+
+def _limit_value(value: int | str | None, var_ids: dict[str, int]) -> int:
+    """A modifier as Suricata stores it: the number, or a variable's local id (0 when unset)."""
+    if isinstance(value, str):
+        return var_ids.get(value, 0)
+    return value or 0
 
 
 def _make_step(item: _Item, nxt: Step | None) -> Step:

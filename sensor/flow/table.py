@@ -1,4 +1,4 @@
-"""FlowTable: finds or makes each packet's flow, sets its direction and "established", expires idle flows.
+"""FlowTable: each packet's flow, direction and "established"; idle flows expire by packet time.
 
 Step 3 of 10 (flow). `process(pkt)` sets ``pkt.flow``, ``pkt.to_server`` and
 ``pkt.established`` exactly as Suricata 8 sets what its `flow` keyword reads (checked
@@ -9,18 +9,19 @@ expiry wheel a few entries per call, never a full scan.
 
 What the detection engine reads (Suricata 8 semantics of the `flow` keyword):
 
-  option           matches when                          notes
-  ---------------  ------------------------------------  -----------------------------------------
-  to_server        pkt.to_server (client -> server)      also a packet with no flow (pkt.flow is
-  from_client      same as to_server                     None): Suricata treats it as to_server
-  to_client        not pkt.to_server                     never a packet with no flow
-  from_server      same as to_client
-  established      pkt.flow and pkt.established          see "established" below
-  not_established  pkt.flow and not pkt.established
-  stateless        pkt.flow is not None                  any state; never a packet with no flow
-  only_stream      stream (reassembled) inspection        not set by this table
-  no_stream        packet (not reassembled) inspection    every packet this table sees
-  only_frag/no_frag  packet is / is not a defragmented datagram (pkt.is_pseudo + defrag)
+  option             matches when                         notes
+  -----------------  -----------------------------------  ----------------------------------------
+  to_server          pkt.to_server (client -> server)     also a packet without a flow
+  from_client          (same as to_server)                  (pkt.flow None): Suricata takes it as
+                                                            to_server, so direction-only rules match
+  to_client          not pkt.to_server                    never a packet without a flow
+  from_server          (same as to_client)
+  established        pkt.flow and pkt.established         see "established" below
+  not_established    pkt.flow and not pkt.established
+  stateless          pkt.flow is not None                 any state; never a packet without a flow
+  only_stream        inspection of reassembled stream     decided by detection, not by this table
+  no_stream          inspection of the packet itself      decided by detection, not by this table
+  only_frag/no_frag  pkt is / is not a defragmented datagram (defrag sets it, not this table)
 
 "established" (pkt.established), per packet:
   TCP     the session state BEFORE this packet is ESTABLISHED or later in Suricata's order.
@@ -190,6 +191,7 @@ class FlowTable:
             sp, dp = ports
         src = pkt.src
         dst = pkt.dst
+        # key.flow_key inlined (one call less per packet; tests check that both agree)
         if src < dst or (src == dst and sp <= dp):
             key: Key = (proto, pkt.vlan, pkt.tunnel_depth, src, sp, dst, dp)
             fwd = True
@@ -207,7 +209,7 @@ class FlowTable:
                 if (
                     tcp is not None
                     and is_stream_starter(flags, self.midstream, self.async_oneside)
-                    and is_port_reuse(tcp, flags, pkt.tcp_seq, fwd == flow._client_is_lo)
+                    and is_port_reuse(tcp, pkt.tcp_seq, fwd == flow._client_is_lo)
                 ):
                     self._end(flow, "tcp_reuse", None)
                     flow = None
@@ -265,12 +267,14 @@ class FlowTable:
         """Remove every flow idle for its timeout at packet time `now_us`; return them."""
         self._now = max(self._now, now_us)
         out: list[Flow] = []
-        self._sweep(self._now, _NEVER, out)
+        self._expire_all(out)
         return out
 
     def flush(self) -> list[Flow]:
-        """End every flow (end of capture: reason "shutdown"), oldest first; return them."""
+        """End every flow (end of capture) and return them: those already idle past their
+        timeout at the latest packet time as "timeout", then the rest, oldest first, as "shutdown"."""
         out: list[Flow] = []
+        self._expire_all(out)
         for flow in list(self._flows.values()):
             self._end(flow, "shutdown", out)
         self._wheel.clear()
@@ -413,6 +417,24 @@ class FlowTable:
                 del wheel[sec]
                 heappop(secs)
         self._sweep_due = secs[0] * _S if secs else _NEVER
+
+    def _expire_all(self, out: list[Flow]) -> None:
+        """Exact expiry at `_now`: the due buckets, then the bucket of the current second,
+        whose flows may or may not have reached their timeout yet."""
+        now = self._now
+        self._sweep(now, _NEVER, out)
+        sec = -(-now // _S)
+        bucket = self._wheel.get(sec)
+        if bucket:
+            keep = []
+            for flow in bucket:
+                if flow._wheel_at != sec or flow.end_reason is not None:
+                    continue
+                if flow.last_us + flow._timeout_us <= now:
+                    self._end(flow, "timeout", out)
+                else:
+                    keep.append(flow)
+            bucket[:] = keep
 
     def _evict_one(self) -> None:
         """Make room: end the live flow nearest its timeout (a timed-out one counts as timeout)."""

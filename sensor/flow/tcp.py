@@ -98,7 +98,7 @@ def is_stream_starter(flags: int, midstream: bool, async_oneside: bool) -> bool:
     return ctl == TH_SYN or (ctl == _SYN_ACK and (midstream or async_oneside))
 
 
-def is_port_reuse(st: TcpState, flags: int, seq: int, to_server: bool) -> bool:
+def is_port_reuse(st: TcpState, seq: int, to_server: bool) -> bool:
     """Whether a stream-starter packet ends this session and starts a new flow (Suricata's rule).
 
     No session yet: reuse. A retransmitted SYN/SYN-ACK (same ISN as the sender's): never.

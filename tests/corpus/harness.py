@@ -84,3 +84,18 @@ def run_case(case: dict[str, Any]) -> tuple[Counter[int], str]:
 
 def expected_counts(case: dict[str, Any]) -> Counter[int]:
     return Counter({int(k): v for k, v in case["peer"]["observed_alerts_per_sid"].items() if v})
+
+
+# keywords and header protocols the engine core matches without app-layer parsing
+PACKET_KEYWORDS = frozenset(
+    "content nocase depth offset distance within startswith endswith fast_pattern rawbytes pcre isdataat dsize "
+    "bsize byte_test byte_jump byte_extract byte_math flow flowbits flowint flags ttl ip_proto id tos window itype "
+    "icode icmp_id icmp_seq sameip decode-event threshold detection_filter msg sid rev gid classtype priority "
+    "reference metadata target noalert tag prefilter ack seq tcp.flags".split()
+)
+PACKET_PROTOCOLS = frozenset("ip tcp udp icmp icmpv6 pkthdr tcp-pkt tcp-stream IP ipv4 ipv6".split())
+
+
+def is_packet_level(case: dict[str, Any]) -> bool:
+    """True when the case's rules use only packet-level keywords and protocols."""
+    return set(case["keywords"]) <= PACKET_KEYWORDS and set(case["rule_protocols"] or []) <= PACKET_PROTOCOLS

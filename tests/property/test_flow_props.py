@@ -125,26 +125,40 @@ def test_counters_stay_consistent_and_every_ended_flow_is_reported_once(
     assert all(f.end_reason in ("timeout", "tcp_reuse", "evicted", "shutdown") for f in ended)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 30), st.booleans(), st.integers(0, 400_000_000)), max_size=50),
-    st.integers(0, 700_000_000),
+_near_timeout = st.sampled_from([30_000_000, 300_000_000]).flatmap(
+    lambda b: st.integers(b - 1_500_000, b + 1_500_000)
 )
-def test_expire_removes_exactly_the_idle_flows(events: list[tuple[int, bool, int]], extra: int) -> None:
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.booleans(), st.integers(0, 40_000_000)), min_size=1, max_size=50
+    ),
+    st.one_of(st.integers(0, 700_000_000), _near_timeout),
+    st.booleans(),
+)
+def test_expire_and_flush_end_exactly_the_idle_flows_as_timeout(
+    events: list[tuple[int, bool, int]], extra: int, use_flush: bool
+) -> None:
     table = FlowTable()
     a, b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
     t = 0
-    live: dict[int, Flow] = {}
     for port, reply, step in events:
         t += step
         p = _pkt(17, b, a, 53, 2000 + port, (), t) if reply else _pkt(17, a, b, 2000 + port, 53, (), t)
-        flow = table.process(p)
-        assert flow is not None
-        live = {k: f for k, f in live.items() if f.end_reason is None}
-        live[flow.flow_id] = flow
-    now = T0 + t + extra
-    live = {k: f for k, f in live.items() if f.end_reason is None}
-    want = {k for k, f in live.items() if now - f.last_us >= f._timeout_us}
-    got = table.expire(now)
-    assert {f.flow_id for f in got} == want
-    assert len(table) == len(live) - len(want)
+        assert table.process(p) is not None
+    last = T0 + t
+    live = list(table._flows.values())
+    if use_flush:
+        # the time of the last packet is "now" at the end of a capture
+        want = {f.flow_id for f in live if last - f.last_us >= f._timeout_us}
+        got = table.flush()
+        assert {f.flow_id for f in got if f.end_reason == "timeout"} == want
+        assert {f.flow_id for f in got} == {f.flow_id for f in live} and len(table) == 0
+    else:
+        now = last + extra
+        want = {f.flow_id for f in live if now - f.last_us >= f._timeout_us}
+        got = table.expire(now)
+        assert {f.flow_id for f in got} == want and all(f.end_reason == "timeout" for f in got)
+        assert len(table) == len(live) - len(want)

@@ -593,9 +593,9 @@ def make_byte_math_step(spec: ByteMathSpec, nxt: Step | None) -> Step:
                 return 0
             val //= rv
         elif oper == "<<":
-            val = (val << (rv & 63)) & M64
+            val = (val << rv) & M64 if rv < 64 else 0  # measured: Suricata 8 shifts out to 0
         else:
-            val >>= rv & 63
+            val = val >> rv if rv < 64 else 0
         if mask is not None:
             val &= mask
             if val and shift:

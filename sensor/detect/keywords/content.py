@@ -186,6 +186,9 @@ class ContentSpec:
     fp_chop: tuple[int, int] | None = None
     within_next: bool = False
     distance_next: bool = False
+    # Suricata's DetectContentPropagateLimits writes a minimum start into relative contents,
+    # which inspection then enforces (see sensor.detect.inspect); 0 when none.
+    prop_offset: int = 0
     modifiers: list[str] = field(default_factory=list)
 
     @property
@@ -399,6 +402,7 @@ def _relative_step(cd: ContentSpec, nxt: Step | None) -> Step:
     plen = len(pat)
     dist = cd.distance if isinstance(cd.distance, int) else 0
     within = cd.within if isinstance(cd.within, int) else None
+    prop = cd.prop_offset
     nocase = cd.nocase
     retry = cd.within_next
     limit = RECURSION_LIMIT
@@ -410,6 +414,7 @@ def _relative_step(cd: ContentSpec, nxt: Step | None) -> Step:
         hay = (rc[1] or _lowered(buf, rc)) if nocase else buf
         blen = len(buf)
         start = 0 if dist < 0 and -dist > off else off + dist
+        start = max(start, prop)
         end = blen
         if within is not None:
             w = off + within + dist
@@ -456,6 +461,7 @@ def _general_step(cd: ContentSpec, nxt: Step | None) -> Step:
     depth_c = cd.depth if isinstance(cd.depth, int) else None
     depth_v = cd.depth if isinstance(cd.depth, str) else None
     var_window = off_v is not None or depth_v is not None
+    prop = cd.prop_offset
     limit = RECURSION_LIMIT
 
     def advance(buf: bytes, off: int, vars_: dict[str, int], rc: list[Any]) -> int:
@@ -484,6 +490,7 @@ def _general_step(cd: ContentSpec, nxt: Step | None) -> Step:
                     w = to_int32(w) if within_v is not None else w
                     if blen > w:
                         end = w if w >= 0 else w + (1 << 32)
+                start = max(start, prop)
             else:
                 if depth_v is not None:
                     end = _var(vars_, depth_v) & M32

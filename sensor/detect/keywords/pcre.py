@@ -308,7 +308,8 @@ class _Translator:
         elif c in _CLASS_ESCAPES:
             self._set(_CLASS_ESCAPES[c])
         elif c == ord("N"):
-            if self._peek() == 0x7B:
+            q = _QUANT.match(self.src, self.pos) if self._peek() == 0x7B else None
+            if self._peek() == 0x7B and not (q and (q.group(1) or q.group(3))):
                 raise self._err("\\N{...} is not supported in non-UTF mode")
             self._add("[^\\n]")
         elif c == ord("C"):

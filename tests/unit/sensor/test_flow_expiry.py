@@ -153,3 +153,21 @@ def test_flush_ends_everything_with_shutdown() -> None:
     assert len(table) == 0 and table.stats["flow.shutdown"] == 5
     assert table.expire(T0 + 10**9) == []
     consistent(table)
+
+
+def test_expire_is_exact_within_a_second() -> None:
+    table = FlowTable()
+    f = table.process(udp(1, 500_000))
+    assert table.expire(T0 + 30 * S + 499_999) == []
+    assert table.expire(T0 + 30 * S + 500_000) == [f]
+
+
+def test_flush_reports_flows_already_past_their_timeout_as_timeout() -> None:
+    table = FlowTable()
+    idle = table.process(udp(1, 200_000))  # idle from 30.2 s, filed under second 31
+    busy = table.process(udp(2, 29 * S))
+    table.process(udp(2, 30 * S + 500_000))  # second 31 is not due yet: flow 1 is still there
+    assert len(table) == 2
+    out = table.flush()
+    assert [(f, f.end_reason) for f in out] == [(idle, "timeout"), (busy, "shutdown")]
+    consistent(table)

@@ -468,5 +468,5 @@ def test_bad_configuration_is_refused() -> None:
         FlowTable(max_flows=0)
     with pytest.raises(ValueError, match="class"):
         FlowTable(timeouts_us={"sctp": {"new": 1}})
-    with pytest.raises(ValueError, match="tcp.old"):
+    with pytest.raises(ValueError, match=r"tcp\.old"):
         FlowTable(timeouts_us={"tcp": {"old": 1}})

@@ -161,7 +161,7 @@ def test_stream_starters() -> None:
 def test_port_reuse_rule(state: int, seq: int, to_server: bool, reuse: bool) -> None:
     st = TcpState()
     st.state, st.client_isn, st.server_isn = state, 1000, 5000
-    assert is_port_reuse(st, TH_SYN, seq, to_server) is reuse
+    assert is_port_reuse(st, seq, to_server) is reuse
 
 
 def test_flow_state_mapping_and_names() -> None:

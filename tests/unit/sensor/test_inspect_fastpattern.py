@@ -87,8 +87,12 @@ def test_offset_depth_and_chop_bounds() -> None:
     assert fp_of('content:"abc"', "startswith") == FastPattern(b"abc", False, 0, 3, False, False)
     chopped = fp_of('content:"abcdef"', "offset:2", "depth:10", "fast_pattern:1,3")
     assert chopped == FastPattern(b"bcd", False, 3, 7, False, True)
+    # relative: Suricata's propagated minimum start ("a" ends at >= 1, plus distance 4)
     relative = fp_of('content:"a"', 'content:"bcd"', "distance:4")
-    assert relative == FastPattern(b"bcd", False, None, None, False, False)
+    assert relative == FastPattern(b"bcd", False, 5, None, False, False)
+    assert fp_of('content:"a"', 'content:"bcd"', "within:4") == FastPattern(
+        b"bcd", False, None, None, False, False
+    )
     var = fp_of("byte_extract:1,0,n", 'content:"bcd"', "offset:n")
     assert var == FastPattern(b"bcd", False, None, None, False, False)
 
