@@ -68,7 +68,7 @@ class DetectEngine:
                 iponly_due = False
             else:
                 state[key] = True
-        cands = self.prefilter.candidates(pkt, mask)
+        cands = self.prefilter.candidates(pkt, mask, iponly_due)
         if not cands:
             return []
         stats = self.stats

@@ -63,6 +63,8 @@ class HeaderMatch:
     src: Any
     dst: Any
     negated_address: bool = False
+    sp: Any = None
+    dp: Any = None
 
 
 def compile_header(header: Header, variables: VarTable) -> HeaderMatch:
@@ -84,7 +86,7 @@ def compile_header(header: Header, variables: VarTable) -> HeaderMatch:
     match = _header_closure(protos, version, needs_ip, src, dst, sp, dp, bidir)
     negated = _has_negation(header.src, variables, ()) or _has_negation(header.dst, variables, ())
     return HeaderMatch(
-        protos, version, needs_ip, src.is_any, dst.is_any, sp.is_any, dp.is_any, bidir, match, src, dst, negated
+        protos, version, needs_ip, src.is_any, dst.is_any, sp.is_any, dp.is_any, bidir, match, src, dst, negated, sp, dp
     )
 
 
@@ -101,56 +103,38 @@ def _has_negation(spec: AddressSpec, variables: VarTable, seen: tuple[str, ...])
 def _header_closure(
     protos: frozenset[int] | None, version: int, needs_ip: bool, src: Any, dst: Any, sp: Any, dp: Any, bidir: bool
 ) -> PacketMatch:
-    """Build the per-packet header check with only the tests this header needs."""
-    checks: list[PacketMatch] = []
-    if needs_ip:
-        checks.append(lambda p: p.ip_version != 0)
-    if version:
-        checks.append(lambda p: p.ip_version == version)
-    if protos is not None:
-        if len(protos) == 1:
-            (only,) = tuple(protos)
-            checks.append(lambda p: p.proto == only)
-        else:
-            checks.append(lambda p: p.proto in protos)
+    """Build the per-packet header check as one function with only the tests this header needs."""
+    want_protos = protos if protos is not None else None
+    min_version = 1 if needs_ip else 0
     ports_matter = not (sp.is_any and dp.is_any)
-    addrs_matter = not (src.is_any and dst.is_any)
-    if ports_matter or addrs_matter:
-        src_c, dst_c, sp_c, dp_c = src.contains, dst.contains, sp.contains, dp.contains
-        s_any, d_any, sp_any, dp_any = src.is_any, dst.is_any, sp.is_any, dp.is_any
+    src_c = None if src.is_any else src.contains
+    dst_c = None if dst.is_any else dst.contains
+    sp_c = None if sp.is_any else sp.contains
+    dp_c = None if dp.is_any else dp.contains
 
-        def forward(p: Any) -> bool:
-            if ports_matter:
-                if p.proto not in _PORTED:
-                    return False
-                if not sp_any and not sp_c(p.sp):
-                    return False
-                if not dp_any and not dp_c(p.dp):
-                    return False
-            if not s_any and not src_c(p.ip_version, p.src):
-                return False
-            return d_any or dst_c(p.ip_version, p.dst)
+    def oriented(p: Any, a_port: int, b_port: int, a_addr: bytes, b_addr: bytes) -> bool:
+        if sp_c is not None and not sp_c(a_port):
+            return False
+        if dp_c is not None and not dp_c(b_port):
+            return False
+        if src_c is not None and not src_c(p.ip_version, a_addr):
+            return False
+        return dst_c is None or dst_c(p.ip_version, b_addr)
 
-        if bidir:
+    plain = not ports_matter and src_c is None and dst_c is None
 
-            def reverse(p: Any) -> bool:
-                if ports_matter:
-                    if p.proto not in _PORTED:
-                        return False
-                    if not sp_any and not sp_c(p.dp):
-                        return False
-                    if not dp_any and not dp_c(p.sp):
-                        return False
-                if not s_any and not src_c(p.ip_version, p.dst):
-                    return False
-                return d_any or dst_c(p.ip_version, p.src)
+    def match(p: Any) -> bool:
+        v = p.ip_version
+        if v < min_version or (version and v != version):
+            return False
+        if want_protos is not None and p.proto not in want_protos:
+            return False
+        if plain:
+            return True
+        if ports_matter and p.proto not in _PORTED:
+            return False
+        if oriented(p, p.sp, p.dp, p.src, p.dst):
+            return True
+        return bidir and oriented(p, p.dp, p.sp, p.dst, p.src)
 
-            checks.append(lambda p: forward(p) or reverse(p))
-        else:
-            checks.append(forward)
-    if not checks:
-        return lambda p: True
-    if len(checks) == 1:
-        return checks[0]
-    frozen = tuple(checks)
-    return lambda p: all(c(p) for c in frozen)
+    return match

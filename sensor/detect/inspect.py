@@ -70,7 +70,7 @@ def _always(buf: bytes, off: int, vars_: dict[str, int], ctx: list[Any]) -> int:
 class BufferProgram:
     """One buffer's compiled inspection: `match(buf, state)` is Suricata's verdict for the buffer."""
 
-    __slots__ = ("_run", "buffer", "defines", "fast_pattern", "has_content")
+    __slots__ = ("_needs_data", "_run", "buffer", "defines", "fast_pattern", "has_content")
 
     def __init__(
         self,
@@ -79,15 +79,23 @@ class BufferProgram:
         has_content: bool,
         buffer: str,
         defines: frozenset[str],
+        needs_data: bool,
     ) -> None:
         self._run = run
+        self._needs_data = needs_data
         self.fast_pattern = fast_pattern
         self.has_content = has_content
         self.buffer = buffer
         self.defines = defines
 
     def match(self, buf: bytes, state: MatchState) -> bool:
-        """Run the chain over buf; byte variables are read from and written to state.vars."""
+        """Run the chain over buf; byte variables are read from and written to state.vars.
+
+        Like Suricata (SIG_MASK_REQUIRE_PAYLOAD), payload keywords never match an empty
+        packet payload, even negated ones.
+        """
+        if not buf and self._needs_data:
+            return False
         return self._run(buf, 0, state.vars, [0, None]) == 1
 
 
@@ -199,6 +207,7 @@ def compile_buffer(
         bool(contents),
         buffer,
         frozenset(known - before),
+        not sticky and bool(items),
     )
 
 

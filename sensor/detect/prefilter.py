@@ -5,8 +5,8 @@ grouped by transport protocol (tcp, udp, icmp, other; `ip` rules join every
 group). Per group: one Hyperscan block-mode database over the payload fast
 patterns (single-match, caseless for nocase), and for rules without a fast
 pattern an address index (elementary intervals over the narrower side of the
-header: IP reputation lists become a bisect) plus a residual list filtered by
-the requirement mask. The result is the sorted list of rule numbers to verify.
+header: IP reputation lists become a bisect), a port index (the narrower small
+port set of the header) and a residual list filtered by the requirement mask. The result is the sorted list of rule numbers to verify.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from sensor.detect.fastpattern import hyperscan_expression
 _GROUP_OF_PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}
 _GROUPS = ("tcp", "udp", "icmp", "other")
 _PROTO_GROUPS = {6: ("tcp",), 17: ("udp",), 1: ("icmp",), 58: ("icmp",)}
-# an address side narrower than this many addresses is indexed (per IP version)
-_INDEX_MAX_SPAN = 1 << 16
+# fast patterns this short are routed to the port index when the rule names ports
+_SHORT_PATTERN = 2
+# an address side covering at most this share of its IP version's space is indexed
+_INDEX_MAX_SHARE_BITS = 6  # 1/64
 
 
 class AddressIndex:
@@ -72,21 +74,38 @@ class RuleGroup:
         self.db: Any = None
         self.mpm_count = 0
         self.index = AddressIndex()
+        self.iponly_index = AddressIndex()
+        iponly_residual: list[tuple[int, int]] = []
+        ports: dict[int, list[tuple[int, int]]] = {}
         residual: list[tuple[int, int]] = []
         exprs: list[bytes] = []
         ids: list[int] = []
         flags: list[int] = []
         for cr in rules:
             fp = cr.fast_pattern
+            if fp is not None and len(fp.pattern) <= _SHORT_PATTERN and _narrow_ports(cr) is not None:
+                # a 1-2 byte pattern hits nearly every payload: gate the rule on its ports instead
+                fp = None
             if fp is not None:
                 expr, fl = hyperscan_expression(fp)
                 exprs.append(expr)
                 ids.append(cr.num)
                 flags.append(fl)
-            elif not _index_rule(self.index, cr):
-                residual.append((cr.mask, cr.num))
+            elif cr.iponly and cr.fast_pattern is None:
+                if not _index_rule(self.iponly_index, cr):
+                    iponly_residual.append((cr.mask, cr.num))
+            else:
+                port_set = _narrow_ports(cr)
+                if port_set is not None:
+                    for port in port_set:
+                        ports.setdefault(port, []).append((cr.mask, cr.num))
+                elif not _index_rule(self.index, cr):
+                    residual.append((cr.mask, cr.num))
         self.index.freeze()
+        self.iponly_index.freeze()
         self.residual = tuple(residual)
+        self.iponly_residual = tuple(iponly_residual)
+        self.by_port = {port: tuple(entries) for port, entries in ports.items()}
         if exprs:
             self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             self.db.compile(expressions=exprs, ids=ids, flags=flags)
@@ -99,15 +118,33 @@ def _index_rule(index: AddressIndex, cr: CompiledRule) -> bool:
     for side in (cr.header.src, cr.header.dst):
         if side.is_any:
             continue
-        ranges = [(4, lo, hi) for lo, hi in side.v4] + [(6, lo, hi) for lo, hi in side.v6]
-        span = sum(hi - lo + 1 for _, lo, hi in ranges)
-        if span <= _INDEX_MAX_SPAN and (best is None or span < best[0]):
-            best = (span, ranges)
+        share = max(
+            sum(hi - lo + 1 for lo, hi in side.v4) << _INDEX_MAX_SHARE_BITS >> 32,
+            sum(hi - lo + 1 for lo, hi in side.v6) << _INDEX_MAX_SHARE_BITS >> 128,
+        )
+        if share == 0:
+            span = sum(hi - lo + 1 for lo, hi in side.v4) + sum(hi - lo + 1 for lo, hi in side.v6)
+            if best is None or span < best[0]:
+                best = (span, side)
     if best is None:
         return False
-    for version, lo, hi in best[1]:
-        index.add(version, lo, hi, cr.num)
+    side = best[1]
+    for lo, hi in side.v4:
+        index.add(4, lo, hi, cr.num)
+    for lo, hi in side.v6:
+        index.add(6, lo, hi, cr.num)
     return True
+
+
+def _narrow_ports(cr: CompiledRule) -> frozenset[int] | None:
+    """The smaller small port set of the rule's header (either side), None when both are wide."""
+    best = None
+    for side in (cr.header.sp, cr.header.dp):
+        if side is None or side.is_any or side.ports is None:
+            continue
+        if best is None or len(side.ports) < len(best):
+            best = side.ports
+    return best
 
 
 class Prefilter:
@@ -125,7 +162,7 @@ class Prefilter:
                     members[g].append(cr)
         self.groups = {g: RuleGroup(g, members[g]) for g in _GROUPS}
 
-    def candidates(self, pkt: Any, pkt_mask: int) -> list[int]:
+    def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> list[int]:
         group = self.groups[_GROUP_OF_PROTO.get(pkt.proto, "other")]
         hits: set[int] = set()
         if group.db is not None and pkt.payload:
@@ -133,10 +170,30 @@ class Prefilter:
         for mask, num in group.residual:
             if mask & pkt_mask == mask:
                 hits.add(num)
-        if group.index and pkt.ip_version:
-            v = pkt.ip_version
-            hits.update(group.index.lookup(v, int.from_bytes(pkt.src, "big")))
-            hits.update(group.index.lookup(v, int.from_bytes(pkt.dst, "big")))
+        by_port = group.by_port
+        if by_port:
+            for port in (pkt.sp, pkt.dp):
+                entries = by_port.get(port)
+                if entries:
+                    for mask, num in entries:
+                        if mask & pkt_mask == mask:
+                            hits.add(num)
+        v = pkt.ip_version
+        if v:
+            src = dst = -1
+            if group.index:
+                src, dst = int.from_bytes(pkt.src, "big"), int.from_bytes(pkt.dst, "big")
+                hits.update(group.index.lookup(v, src))
+                hits.update(group.index.lookup(v, dst))
+            if iponly_due and group.iponly_index:
+                if src < 0:
+                    src, dst = int.from_bytes(pkt.src, "big"), int.from_bytes(pkt.dst, "big")
+                hits.update(group.iponly_index.lookup(v, src))
+                hits.update(group.iponly_index.lookup(v, dst))
+        if iponly_due:
+            for mask, num in group.iponly_residual:
+                if mask & pkt_mask == mask:
+                    hits.add(num)
         return sorted(hits)
 
 

@@ -45,16 +45,15 @@ POLICIES: dict[str, OverlapRule] = {
     "last": lambda oo, oe, no, ne: True,
     # old data stays unless the new fragment starts before the old one
     "bsd": lambda oo, oe, no, ne: no < oo,
-    # old data stays unless the new fragment ends after the old one (HP JetDirect)
-    "bsd-right": lambda oo, oe, no, ne: ne > oe,
-    # as bsd, and a new fragment at the same offset that ends later also wins
-    "linux": lambda oo, oe, no, ne: no < oo or (no == oo and ne > oe),
-    # old data stays unless the new fragment starts before the old one and ends after its start
-    "windows": lambda oo, oe, no, ne: no < oo,
-    # old data stays unless the new fragment starts before the old one and covers its end
+    # new data wins unless the new fragment starts before the old one (HP JetDirect)
+    "bsd-right": lambda oo, oe, no, ne: no >= oo,
+    # new data wins when the new fragment starts before the old one or at the same offset
+    "linux": lambda oo, oe, no, ne: no <= oo,
+    # old data stays unless the new fragment starts before the old one and ends after it
+    "windows": lambda oo, oe, no, ne: no < oo and ne > oe,
+    # old data stays unless the new fragment starts before the old one and reaches its end
     "solaris": lambda oo, oe, no, ne: no < oo and ne >= oe,
 }
-
 
 class _Tracker:
     """Fragments of one datagram: arrival-ordered pieces, merged coverage, header data."""

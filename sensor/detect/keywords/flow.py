@@ -51,6 +51,9 @@ def setup_flow(value: str | None) -> PacketCheck:
         checks.append(lambda p: not p.established)
     if not checks:
         return lambda p: p.flow is not None
+    if direction is True and state is None:
+        # Suricata matches a bare to_server on flowless packets too (they count as to_server)
+        return lambda p: p.to_server
     if len(checks) == 1:
         c0 = checks[0]
         return lambda p: p.flow is not None and c0(p)

@@ -61,6 +61,14 @@ def test_empty_program_matches() -> None:
     assert p.match(b"x", MatchState()) and not p.has_content and p.fast_pattern is None
 
 
+def test_empty_payload_never_matches_payload_keywords() -> None:
+    # Suricata: a rule with payload keywords needs a non-empty packet payload
+    assert not prog('content:!"x"').match(b"", MatchState())
+    assert not prog("isdataat:!1").match(b"", MatchState())
+    assert prog('content:!"x"').match(b"a", MatchState())
+    assert prog('content:!"x"', buffer="http.uri").match(b"", MatchState())
+
+
 def test_backtracking_finds_the_second_occurrence() -> None:
     opts = ('content:"a"', 'content:"b"', "distance:0", "within:1")
     assert hit(b"axab", *opts)
