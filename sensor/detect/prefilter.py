@@ -148,9 +148,16 @@ def _narrow_ports(cr: CompiledRule) -> frozenset[int] | None:
 
 
 class Prefilter:
-    """All groups; `candidates(pkt, pkt_mask)` returns sorted rule numbers to verify."""
+    """All groups; `candidates(pkt, pkt_mask)` returns sorted rule numbers to verify.
+
+    The header-keyed part (port and address indexes, residual rules), already
+    filtered by each rule's header, depends only on the packet's protocol,
+    addresses and ports: it is computed once per flow and endpoint orientation
+    and kept on the flow, as Suricata caches the rule group on the flow.
+    """
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.rules = rules
         members: dict[str, list[CompiledRule]] = {g: [] for g in _GROUPS}
         for cr in rules:
             protos = cr.header.protos
@@ -164,37 +171,46 @@ class Prefilter:
 
     def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> list[int]:
         group = self.groups[_GROUP_OF_PROTO.get(pkt.proto, "other")]
+        flow = pkt.flow
+        if flow is None:
+            static = self._header_candidates(group, pkt)
+        else:
+            cache = flow.detect_state.get("groups")
+            if cache is None:
+                cache = flow.detect_state["groups"] = {}
+            key = (pkt.proto, pkt.src, pkt.dst, pkt.sp, pkt.dp)
+            static = cache.get(key)
+            if static is None:
+                static = cache[key] = self._header_candidates(group, pkt)
         hits: set[int] = set()
         if group.db is not None and pkt.payload:
             group.db.scan(pkt.payload, match_event_handler=_collect, context=hits)
-        for mask, num in group.residual:
+        for mask, num in static:
             if mask & pkt_mask == mask:
                 hits.add(num)
-        by_port = group.by_port
-        if by_port:
-            for port in (pkt.sp, pkt.dp):
-                entries = by_port.get(port)
-                if entries:
-                    for mask, num in entries:
-                        if mask & pkt_mask == mask:
-                            hits.add(num)
-        v = pkt.ip_version
-        if v:
-            src = dst = -1
-            if group.index:
-                src, dst = int.from_bytes(pkt.src, "big"), int.from_bytes(pkt.dst, "big")
-                hits.update(group.index.lookup(v, src))
-                hits.update(group.index.lookup(v, dst))
-            if iponly_due and group.iponly_index:
-                if src < 0:
-                    src, dst = int.from_bytes(pkt.src, "big"), int.from_bytes(pkt.dst, "big")
-                hits.update(group.iponly_index.lookup(v, src))
-                hits.update(group.iponly_index.lookup(v, dst))
-        if iponly_due:
+        if iponly_due and pkt.ip_version:
+            v = pkt.ip_version
+            if group.iponly_index:
+                hits.update(group.iponly_index.lookup(v, int.from_bytes(pkt.src, "big")))
+                hits.update(group.iponly_index.lookup(v, int.from_bytes(pkt.dst, "big")))
             for mask, num in group.iponly_residual:
                 if mask & pkt_mask == mask:
                     hits.add(num)
         return sorted(hits)
+
+    def _header_candidates(self, group: RuleGroup, pkt: Any) -> tuple[tuple[int, int], ...]:
+        """(mask, num) of the group's non-prefilter rules whose header matches this packet."""
+        nums: set[int] = {num for _, num in group.residual}
+        by_port = group.by_port
+        if by_port:
+            for port in (pkt.sp, pkt.dp):
+                nums.update(num for _, num in by_port.get(port, ()))
+        v = pkt.ip_version
+        if v and group.index:
+            nums.update(group.index.lookup(v, int.from_bytes(pkt.src, "big")))
+            nums.update(group.index.lookup(v, int.from_bytes(pkt.dst, "big")))
+        rules = self.rules
+        return tuple((rules[n].mask, n) for n in sorted(nums) if rules[n].header.match(pkt))
 
 
 def _collect(rule_id: int, _from: int, _to: int, _flags: int, context: set[int]) -> None:
