@@ -4,8 +4,9 @@ Load-time only: `sensor.detect.build` resolves each rule header once into an
 `AddressMatcher` / `PortMatcher`; the packet loop only calls `.contains()`, which is
 a bisect over sorted, merged integer intervals (no parsing, no exceptions).
 Negation and groups are folded at resolve time: `[a, !b]` is a minus b, a group of
-only negations starts from "any", `!x` is the complement within each IP version's
-space (so `!$HOME_NET` holds all of IPv6 when HOME_NET is IPv4-only).
+only negations starts from all addresses of the IP versions it names, `!x` is the
+complement within the IP versions x names, as in Suricata (so `!$HOME_NET` holds
+no IPv6 address when HOME_NET is IPv4-only).
 Undefined or circular variables and empty results raise `RuleError` (keyword "header").
 """
 
@@ -108,23 +109,49 @@ def _difference(a: Intervals, b: Intervals, top: int) -> Intervals:
 
 @dataclass(frozen=True, slots=True)
 class _AddressSet:
+    """Intervals per IP version, plus which versions the expression named (Suricata keeps
+    one list per version, and negation only ever acts within a named version)."""
+
     v4: Intervals
     v6: Intervals
+    named4: bool
+    named6: bool
 
     def minus(self, other: _AddressSet) -> _AddressSet:
-        return _AddressSet(_difference(self.v4, other.v4, _V4_MAX), _difference(self.v6, other.v6, _V6_MAX))
+        return _AddressSet(
+            _difference(self.v4, other.v4, _V4_MAX), _difference(self.v6, other.v6, _V6_MAX),
+            self.named4, self.named6,
+        )
 
     def complement(self) -> _AddressSet:
-        return _AddressSet(_complement(self.v4, _V4_MAX), _complement(self.v6, _V6_MAX))
+        """Complement within the IP versions this set names (Suricata: `!10.0.0.1` holds no IPv6)."""
+        return _AddressSet(
+            _complement(self.v4, _V4_MAX) if self.named4 else (),
+            _complement(self.v6, _V6_MAX) if self.named6 else (),
+            self.named4, self.named6,
+        )
 
 
 def _union_all(sets: list[_AddressSet]) -> _AddressSet:
     return _AddressSet(
-        _normalise(iv for s in sets for iv in s.v4), _normalise(iv for s in sets for iv in s.v6)
+        _normalise(iv for s in sets for iv in s.v4), _normalise(iv for s in sets for iv in s.v6),
+        any(s.named4 for s in sets), any(s.named6 for s in sets),
     )
 
 
-_ALL_ADDRESSES = _AddressSet(((0, _V4_MAX),), ((0, _V6_MAX),))
+def _group(included: list[_AddressSet], excluded: list[_AddressSet]) -> _AddressSet:
+    """`[a, b, !c, !d]`, per IP version: the positives named in that version (all of the
+    version when only negatives name it) minus the negatives."""
+    pos, neg = _union_all(included), _union_all(excluded)
+    v4 = pos.v4 if pos.named4 else (((0, _V4_MAX),) if neg.named4 else ())
+    v6 = pos.v6 if pos.named6 else (((0, _V6_MAX),) if neg.named6 else ())
+    return _AddressSet(
+        _difference(v4, neg.v4, _V4_MAX), _difference(v6, neg.v6, _V6_MAX),
+        pos.named4 or neg.named4, pos.named6 or neg.named6,
+    )
+
+
+_ALL_ADDRESSES = _AddressSet(((0, _V4_MAX),), ((0, _V6_MAX),), True, True)
 _ALL_PORTS: Intervals = ((0, _PORT_MAX),)
 
 
@@ -342,11 +369,13 @@ def _resolve_address_set(spec: AddressSpec, table: VarTable, stack: tuple[str, .
     elif kind == "group":
         included = [_resolve_address_set(i, table, stack) for i in spec.items if not i.negated]
         excluded = [_resolve_address_set(_unnegated(i), table, stack) for i in spec.items if i.negated]
-        base = _union_all(included) if included else _ALL_ADDRESSES
-        result = base.minus(_union_all(excluded)) if excluded else base
+        result = _group(included, excluded)
     elif kind in ("ip", "range"):
         version, lo, hi = address_interval(spec.value)
-        result = _AddressSet(((lo, hi),), ()) if version == 4 else _AddressSet((), ((lo, hi),))
+        if version == 4:
+            result = _AddressSet(((lo, hi),), (), True, False)
+        else:
+            result = _AddressSet((), ((lo, hi),), False, True)
     else:
         raise RuleError(f"unknown address kind {kind!r}", keyword="header")
     return result.complement() if spec.negated else result
