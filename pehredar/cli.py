@@ -8,12 +8,31 @@ Later roles (forwarder, collector, keys) add their groups here.
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from sensor.cli import replay_command, rules_check_command, rules_keywords_command
 
 
-@click.group()
+class _OneLineErrorsGroup(click.Group):
+    """Usage errors (missing option, bad choice, unknown option) as one line and exit 2,
+    like every other refusal of the command contract."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("pehredar: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as e:
+            click.echo(f"pehredar: error: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=_OneLineErrorsGroup)
 @click.version_option(package_name="pehredar")
 def main() -> None:
     """Pehredar: network sensor and signed alert forwarding for CERTs."""

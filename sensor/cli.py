@@ -26,6 +26,8 @@ from sensor.output.eve import EveWriter
 from sensor.replay import ReplayOptions, Replayer
 from sensor.ruleset import load_ruleset
 from sensor.settings import apply_sets
+from sensor.stream.hostos import STOCK_HOST_OS_POLICY, defrag_policy_lookup
+from sensor.stream.reassembly import stream_config
 from sensor.suricata_yaml import load_suricata_yaml
 
 
@@ -94,6 +96,9 @@ def replay_command(
     try:
         config = load_suricata_yaml(suricata_config, list(sets))
         settings = apply_sets(config, list(sets))
+        stream = stream_config(config, ips_mode=simulate_ips)
+        host_os = STOCK_HOST_OS_POLICY if suricata_config is None else config.get("host-os-policy")
+        defrag_policy_for = defrag_policy_lookup(host_os)
         for warning in settings.warnings:
             log.warning("setting_not_supported", detail=warning)
         loaded = load_ruleset(rule_specs, config, ips_mode=simulate_ips)
@@ -120,6 +125,8 @@ def replay_command(
         checksum_checks=checksum == "all",
         midstream=settings.midstream,
         async_oneside=settings.async_oneside,
+        stream=stream,
+        defrag_policy_for=defrag_policy_for,
     )
     exit_code = 0
     with _open_output(eve) as out:

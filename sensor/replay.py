@@ -19,9 +19,11 @@ from sensor.decode.dispatch import decode_frame
 from sensor.decode.events import EVENTS
 from sensor.decode.packet import Packet
 from sensor.detect.engine import DetectEngine
+from sensor.flow.flow import Flow
 from sensor.flow.table import FlowTable
 from sensor.output.eve import alert_record
 from sensor.stream.defrag import Defragmenter
+from sensor.stream.reassembly import Reassembler, StreamConfig
 
 AlertSink = Callable[[dict[str, Any]], None]
 
@@ -35,6 +37,8 @@ class ReplayOptions:
     checksum_checks: bool = False
     midstream: bool = False
     async_oneside: bool = False
+    stream: StreamConfig | None = None  # None: Suricata's defaults (inline in IPS mode)
+    defrag_policy_for: Callable[[int, bytes], str] | None = None  # host-os-policy; None: bsd
 
 
 @dataclass
@@ -57,10 +61,16 @@ class Replayer:
         self.engine = engine
         self.options = options
         self.sink = sink
-        self.flows = FlowTable(midstream=options.midstream, async_oneside=options.async_oneside)
-        self.defrag = Defragmenter()
+        self.flows = FlowTable(
+            midstream=options.midstream, async_oneside=options.async_oneside, on_flow_end=self._flow_ended
+        )
+        self.defrag = Defragmenter(policy_for=options.defrag_policy_for)
+        self.streams = Reassembler(
+            options.stream or StreamConfig(inline=options.ips_mode), async_oneside=options.async_oneside
+        )
         self.stats = ReplayStats()
         self._event_counts = [0] * len(EVENTS)
+        self._ended: list[Packet] = []  # flow-end pseudo packets waiting for detection
 
     def run(self, paths: Iterable[str], progress: Callable[[int], None] | None = None) -> ReplayStats:
         """Replay every capture in order; pcap_cnt runs on across files as in Suricata."""
@@ -79,6 +89,8 @@ class Replayer:
                     self._process(pkt)
                     if progress is not None and cnt & 0x3FF == 0:
                         progress(1024)
+            self.flows.flush()
+            self._drain_ended()
         finally:
             stats.engine_seconds += time.perf_counter() - started
             stats.decode_events = {
@@ -105,11 +117,26 @@ class Replayer:
                 self._process(whole)
             return
         if pkt.ip_version:
-            self.flows.process(pkt)
+            flow = self.flows.process(pkt)
+            if self._ended:
+                self._drain_ended()
+            if flow is not None and flow.tcp is not None and pkt.proto == 6 and pkt.l4_off >= 0:
+                self.streams.process(pkt)
         self._inspect(pkt)
         if pkt.inner is not None:
             self.stats.pseudo_packets += 1
             self._process(pkt.inner)
+
+    def _flow_ended(self, flow: Flow) -> None:
+        """FlowTable callback: queue the flow's stream-end pseudo packets (inspected next)."""
+        if flow.stream is not None:
+            self._ended.extend(self.streams.end_flow(flow))
+
+    def _drain_ended(self) -> None:
+        ended, self._ended = self._ended, []
+        self.stats.pseudo_packets += len(ended)
+        for pkt in ended:
+            self._inspect(pkt)
 
     def _inspect(self, pkt: Packet) -> None:
         flow = pkt.flow

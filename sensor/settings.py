@@ -17,6 +17,14 @@ from sensor.suricata_yaml import SuricataConfig
 HONOURED = {
     "stream.midstream": "pick up TCP sessions without a seen handshake",
     "stream.async-oneside": "track TCP sessions seen in one direction only",
+    "stream.inline": "inline (IPS) stream inspection: auto (with --simulate-ips), yes or no",
+    "stream.reassembly.urgent.policy": "TCP urgent data: oob (default), inline, gap or drop",
+    "stream.midstream-policy": "what a TCP session picked up midstream does to its flow",
+    "exception-policy": "master switch of the exception policies (midstream here)",
+    "stream.reassembly.depth": "bytes of each TCP stream direction reassembled (0: no limit)",
+    "stream.reassembly.memcap": "memory for TCP stream segments of all flows",
+    "stream.reassembly.toserver-chunk-size": "ACKed client data inspected at once",
+    "stream.reassembly.toclient-chunk-size": "ACKed server data inspected at once",
     "threshold-file": "threshold.config for global thresholds and suppressions",
     "classification-file": "classification.config for categories and severities",
 }
@@ -26,7 +34,8 @@ NO_DETECTION_EFFECT = (
     "runmode", "max-pending-packets", "profiling", "plugins", "security", "sensor-name", "pcap-file.buffer-size",
     "detect.profiling", "engine-analysis", "run-as", "coredump", "threading", "vlan.use-for-tracking",
     "app-layer.protocols.http.libhtp.default-config.swf-decompression", "flow.hash-size", "flow.prealloc",
-    "flow.memcap", "defrag.memcap", "stream.memcap", "stream.reassembly.memcap", "host.", "ippair.",
+    "flow.memcap", "defrag.memcap", "stream.memcap", "host.", "ippair.",
+    "stream.reassembly.randomize-chunk-size", "stream.reassembly.randomize-chunk-range",
     "default-rule-path", "rule-files", "capture", "pcap", "af-packet", "magic-file", "legacy",
 )
 

@@ -3,8 +3,9 @@ inside IPv4 or IPv6, protocols 4 and 41).
 
 Step 2 of 10 (decode). The outer packet keeps proto 47/4/41, `l4_off` at the tunnel header
 and an empty payload; the carried packet is decoded into a new pseudo-packet in
-`pkt.inner` (same ts/pcap_cnt, the outer's VLAN ids, `tunnel_depth` + 1). Nesting deeper
-than MAX_TUNNEL_DEPTH is the event decoder.too_many_layers.
+`pkt.inner` (same ts/pcap_cnt, the outer's VLAN ids, `tunnel_depth` + 1), unless its own
+IP header is broken. GRE nested deeper than MAX_TUNNEL_DEPTH is the event too_many_layers;
+IP-in-IP stops silently at MAX_IP_IN_IP_DEPTH (both as Suricata 8 behaves).
 Hot path: no exceptions for malformed input (named events); the inner datagram is the one
 copy a tunnel makes.
 """
@@ -25,7 +26,10 @@ from sensor.decode.ethernet import (
 from sensor.decode.events import event_id
 from sensor.decode.packet import Packet
 
-MAX_TUNNEL_DEPTH = 8
+# Suricata 8 (16 decode layers) decodes four GRE tunnels over Ethernet and flags the fifth;
+# IP-in-IP layers are cheaper: it decodes six and silently stops at the seventh.
+MAX_TUNNEL_DEPTH = 4
+MAX_IP_IN_IP_DEPTH = 6
 
 GRE_HEADER_LEN = 4
 GRE_PROTO_PPP = 0x880B
@@ -70,22 +74,25 @@ _V6_IN_V6_WRONG_VERSION = event_id("decoder.ipv6.ipv6_in_ipv6_wrong_version")
 
 def spawn_inner(pkt: Packet, buf: bytes, off: int, end: int, decode: DecodeFn, linktype: int) -> None:
     """Decode buf[off:end] with `decode` into a new pseudo-packet stored in `pkt.inner`."""
-    if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH:
-        pkt.add_event(_TOO_MANY_LAYERS)
-        return
     data = buf[off:end]
     inner = Packet(pkt.ts_us, pkt.pcap_cnt, linktype, data)
     inner.is_pseudo = True
     inner.tunnel_depth = pkt.tunnel_depth + 1
     inner.vlan = pkt.vlan
-    pkt.inner = inner
     decode(inner, data, 0, end - off)
+    # As in Suricata, a carried packet whose IP (or Ethernet) header does not decode is not a
+    # tunnel packet: it is dropped with its events. An inner frame without IP (ARP) stays.
+    if inner.ip_version or (decode is decode_ethernet and inner.events is None):
+        pkt.inner = inner
 
 
 def _spawn_ethertype(pkt: Packet, buf: bytes, off: int, end: int, etype: int) -> None:
     """Spawn the inner packet for a GRE protocol type; unknown types are left undecoded."""
     if etype == ETHERTYPE_TEB:
-        spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET)
+        if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH - 1:  # the bridged Ethernet header is a layer too
+            pkt.add_event(_TOO_MANY_LAYERS)
+        else:
+            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET)
         return
     if etype == ETHERTYPE_IPV4 or etype == ETHERTYPE_IPV6:
         spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[etype], linktypes.RAW)
@@ -97,6 +104,9 @@ def decode_gre(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         pkt.add_event(_GRE_PKT_TOO_SMALL)
         return
     pkt.l4_off = off
+    if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH:
+        pkt.add_event(_TOO_MANY_LAYERS)
+        return
     fv, proto = _gre(buf, off)
     version = fv & 0x07
     if version == 0:
@@ -196,6 +206,8 @@ def _decode_gre_v1(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: 
 def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """IP protocol 4: an IPv4 datagram inside IPv4 or IPv6."""
     pkt.l4_off = off
+    if pkt.tunnel_depth >= MAX_IP_IN_IP_DEPTH:
+        return
     if pkt.ip_version == 6:
         if end - off < 20:
             pkt.add_event(_V4_IN_V6_TOO_SMALL)
@@ -209,6 +221,8 @@ def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
 def decode_ipv6_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """IP protocol 41: an IPv6 datagram inside IPv4 (6in4) or IPv6."""
     pkt.l4_off = off
+    if pkt.tunnel_depth >= MAX_IP_IN_IP_DEPTH:
+        return
     if pkt.ip_version == 6:
         if end - off < 40:
             pkt.add_event(_V6_IN_V6_TOO_SMALL)

@@ -23,8 +23,9 @@ _MAX_CODE: dict[int, int] = {
     4: 0,  # source quench
     5: 3,  # redirect
     8: 0,  # echo request
+    9: 255,  # router advertisement (code not checked)
     11: 1,  # time exceeded
-    12: 2,  # parameter problem
+    12: 1,  # parameter problem (Suricata accepts codes 0 and 1)
     13: 0,  # timestamp
     14: 0,  # timestamp reply
     15: 0,  # information request
@@ -70,8 +71,9 @@ def decode_icmpv4(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         pkt.icmp_seq = seq
     elif itype in _ERROR_TYPES:
         quoted = off + ICMPV4_HEADER_LEN
-        if end - quoted < 20:
+        if end - quoted >= 20:
+            if buf[quoted] >> 4 != 4:
+                pkt.add_event(_IPV4_UNKNOWN_VER)
+        elif end > quoted:  # no quoted header at all is not an event
             pkt.add_event(_IPV4_TRUNC_PKT)
-        elif buf[quoted] >> 4 != 4:
-            pkt.add_event(_IPV4_UNKNOWN_VER)
     pkt.payload = buf[off + ICMPV4_HEADER_LEN : end]

@@ -16,47 +16,57 @@ from sensor.decode.packet import Packet
 
 ICMPV6_HEADER_LEN = 8
 
-# type -> valid codes
+_ANY_CODE = frozenset(range(256))
+_CODE_0 = frozenset({0})
+
+# type -> valid codes (Suricata 8's checks: RFC codes, a few types with any code)
 _CODES: dict[int, frozenset[int]] = {
     1: frozenset(range(7)),  # destination unreachable
-    2: frozenset({0}),  # packet too big
+    2: _CODE_0,  # packet too big
     3: frozenset({0, 1}),  # time exceeded
     4: frozenset({0, 1, 2}),  # parameter problem
-    128: frozenset({0}),  # echo request
-    129: frozenset({0}),  # echo reply
-    130: frozenset({0}),  # MLD query
-    131: frozenset({0}),  # MLD report
-    132: frozenset({0}),  # MLD done
-    133: frozenset({0}),  # router solicitation
-    134: frozenset({0}),  # router advertisement
-    135: frozenset({0}),  # neighbour solicitation
-    136: frozenset({0}),  # neighbour advertisement
-    137: frozenset({0}),  # redirect
-    138: frozenset({0, 1, 255}),  # router renumbering
+    128: _CODE_0,  # echo request
+    129: _CODE_0,  # echo reply
+    130: _CODE_0,  # MLD query
+    131: _CODE_0,  # MLD report
+    132: _CODE_0,  # MLD done
+    133: _CODE_0,  # router solicitation
+    134: _CODE_0,  # router advertisement
+    135: _CODE_0,  # neighbour solicitation
+    136: _CODE_0,  # neighbour advertisement
+    137: _CODE_0,  # redirect
+    138: frozenset({0, 1, 2, 255}),  # router renumbering
     139: frozenset({0, 1, 2}),  # node information query
     140: frozenset({0, 1, 2}),  # node information response
-    141: frozenset({0}),  # inverse ND solicitation
-    142: frozenset({0}),  # inverse ND advertisement
-    143: frozenset({0}),  # MLDv2 report
-    144: frozenset({0}),  # home agent address discovery request
-    145: frozenset({0}),  # home agent address discovery reply
-    146: frozenset({0}),  # mobile prefix solicitation
-    147: frozenset({0}),  # mobile prefix advertisement
-    148: frozenset({0}),  # certification path solicitation
-    149: frozenset({0}),  # certification path advertisement
-    151: frozenset({0}),  # multicast router advertisement
-    152: frozenset({0}),  # multicast router solicitation
-    153: frozenset({0}),  # multicast router termination
+    141: _CODE_0,  # inverse ND solicitation
+    142: _CODE_0,  # inverse ND advertisement
+    143: _CODE_0,  # MLDv2 report
+    144: _CODE_0,  # home agent address discovery request
+    145: _CODE_0,  # home agent address discovery reply
+    146: _CODE_0,  # mobile prefix solicitation
+    147: _CODE_0,  # mobile prefix advertisement
+    148: _CODE_0,  # certification path solicitation
+    149: _CODE_0,  # certification path advertisement
+    150: _ANY_CODE,  # experimental mobility (subtype in the code field)
+    151: _ANY_CODE,  # multicast router advertisement (interval in the code field)
+    152: _CODE_0,  # multicast router solicitation
+    153: _CODE_0,  # multicast router termination
+    154: _CODE_0,  # FMIPv6
+    155: _ANY_CODE,  # RPL control (message kind in the code field)
+    156: _CODE_0,  # ILNPv6 locator update
+    157: _CODE_0,  # duplicate address request
+    158: _CODE_0,  # duplicate address confirmation
+    159: _CODE_0,  # MPL control
 }
 _ECHO_TYPES = frozenset({128, 129})
 _ERROR_TYPES = frozenset({1, 2, 3, 4})
-_MLD_TYPES = frozenset({130, 131, 132, 143})
+_MLD_TYPES = frozenset({130, 131, 132})
 _EXPERIMENTATION_TYPES = frozenset({100, 101, 200, 201})
 
 
 def _unassigned(itype: int) -> bool:
-    """IANA's unassigned ICMPv6 type ranges."""
-    return 5 <= itype <= 99 or 102 <= itype <= 126 or 162 <= itype <= 199 or 202 <= itype <= 254
+    """Type ranges Suricata 8 calls unassigned (others without a decoder are unknown)."""
+    return 5 <= itype <= 99 or 102 <= itype <= 126 or 160 <= itype <= 199 or itype >= 202
 
 
 _icmp = Struct("!BB2xHH").unpack_from
@@ -100,7 +110,7 @@ def decode_icmpv6(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         pkt.icmp_seq = seq
     elif itype in _ERROR_TYPES:
         quoted = off + ICMPV6_HEADER_LEN
-        if end - quoted < 40:
+        if end - quoted < 40:  # unlike ICMPv4, an absent quoted header is an event too
             pkt.add_event(_IPV6_TRUNC_PKT)
         elif buf[quoted] >> 4 != 6:
             pkt.add_event(_IPV6_UNKNOWN_VERSION)

@@ -3,7 +3,9 @@
 Step 2 of 10 (decode), layer 3. `IPPROTO_DECODERS` (protocol number -> transport or tunnel
 decoder) is shared with IPv6 and filled once by `sensor.decode.dispatch`. A fragment is
 marked (`is_fragment`, payload = fragment data) and its transport is left to
-`sensor.stream.defrag`. Options are recorded in `ip_opts` as a bitmask of IPOPT_* bits.
+`sensor.stream.defrag`. Options are recorded in `ip_opts` as a bitmask of IPOPT_* bits;
+option anomalies are events as Suricata 8 raises them (only an option length that cannot be
+walked stops decoding).
 Raw header fields without a Packet slot (DF and reserved flag bits, checksum) stay readable
 at `pkt.data[pkt.l3_off:]`.
 Hot path: no exceptions for malformed input (named events), one slice (the payload).
@@ -62,6 +64,7 @@ _OPTS: dict[int, tuple[int, int, int]] = {
     0x94: (IPOPT_RTRALT, 4, 4),
 }
 _ROUTE_OPTS = frozenset({IPOPT_RR, IPOPT_LSRR, IPOPT_SSRR})
+_CIPSO_TAGS = frozenset({1, 2, 5, 6, 7})
 
 # protocol number -> decoder of the transport/tunnel header; filled by sensor.decode.dispatch.
 IPPROTO_DECODERS: dict[int, DecodeFn] = {}
@@ -77,7 +80,8 @@ _OPT_INVALID_LEN = event_id("decoder.ipv4.opt_invalid_len")
 _OPT_MALFORMED = event_id("decoder.ipv4.opt_malformed")
 _OPT_EOL_REQUIRED = event_id("decoder.ipv4.opt_eol_required")
 _OPT_DUPLICATE = event_id("decoder.ipv4.opt_duplicate")
-_OPT_UNKNOWN = event_id("decoder.ipv4.opt_unknown")
+_OPT_INVALID = event_id("decoder.ipv4.opt_invalid")
+_OPT_PAD_REQUIRED = event_id("decoder.ipv4.opt_pad_required")
 
 
 def decode_ipv4(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -126,8 +130,15 @@ def decode_ipv4(pkt: Packet, buf: bytes, off: int, end: int) -> None:
 
 
 def _decode_options(pkt: Packet, buf: bytes, off: int, end: int) -> bool:
-    """Walk the options in buf[off:end]; False (with an event) when they are malformed."""
+    """Walk the options in buf[off:end], setting `ip_opts` and events.
+
+    False (stop decoding) only when an option's length byte makes the walk impossible;
+    other anomalies are events and decoding goes on, as in Suricata.
+    """
+    if (end - off) & 7:
+        pkt.add_event(_OPT_PAD_REQUIRED)
     seen = 0
+    ok = True
     while off < end:
         kind = buf[off]
         if kind == 0:
@@ -139,52 +150,52 @@ def _decode_options(pkt: Packet, buf: bytes, off: int, end: int) -> bool:
             continue
         if end - off < 2:
             pkt.add_event(_OPT_EOL_REQUIRED)
-            pkt.ip_opts = seen
-            return False
+            break
         olen = buf[off + 1]
         if olen < 2 or olen > end - off:
             pkt.add_event(_OPT_INVALID_LEN)
-            pkt.ip_opts = seen
-            return False
+            ok = False
+            break
         spec = _OPTS.get(kind)
         if spec is None:
-            pkt.add_event(_OPT_UNKNOWN)
+            pkt.add_event(_OPT_INVALID)
         else:
             bit, min_len, exact_len = spec
             if seen & bit:
                 pkt.add_event(_OPT_DUPLICATE)
-                pkt.ip_opts = seen
-                return False
-            if olen < min_len or (exact_len and olen != exact_len):
+            elif olen < min_len or (exact_len and olen != exact_len):
                 pkt.add_event(_OPT_INVALID_LEN)
-                pkt.ip_opts = seen
-                return False
-            if (bit in _ROUTE_OPTS and not _route_ok(buf, off, olen)) or (
-                bit == IPOPT_TS and not _timestamp_ok(buf, off, olen)
+            elif (
+                (bit in _ROUTE_OPTS and not _route_ok(buf[off + 2], olen))
+                or (bit == IPOPT_TS and not _timestamp_ok(buf[off + 2], buf[off + 3], olen))
+                or (bit == IPOPT_CIPSO and not _cipso_ok(buf, off + 6, off + olen))
             ):
                 pkt.add_event(_OPT_MALFORMED)
-                pkt.ip_opts = seen
-                return False
-            seen |= bit
+            else:
+                seen |= bit
         off += olen
     pkt.ip_opts = seen
+    return ok
+
+
+def _route_ok(ptr: int, olen: int) -> bool:
+    """RR/LSRR/SSRR: the pointer is on an address slot or just past the last one."""
+    return 4 <= ptr <= olen + 1 and ptr % 4 == 0
+
+
+def _cipso_ok(buf: bytes, off: int, end: int) -> bool:
+    """CIPSO: after the 4-byte DOI, whole tags of a known type (1, 2, 5, 6, 7) and length."""
+    while off < end:
+        if end - off < 2:
+            return False
+        tag, tlen = buf[off], buf[off + 1]
+        if tag not in _CIPSO_TAGS or tlen < 4 or tlen > 34 or tlen > end - off:
+            return False
+        off += tlen
     return True
 
 
-def _route_ok(buf: bytes, off: int, olen: int) -> bool:
-    """RR/LSRR/SSRR: a whole number of addresses, pointer on an address slot (or one past)."""
-    ptr = buf[off + 2]
-    return (olen - 3) % 4 == 0 and 4 <= ptr <= olen + 1 and ptr % 4 == 0
-
-
-def _timestamp_ok(buf: bytes, off: int, olen: int) -> bool:
-    """Timestamp: known flag, pointer on an entry boundary within (or one past) the option."""
-    ptr = buf[off + 2]
-    flag = buf[off + 3] & 0x0F
-    if flag == 0:
-        size = 4
-    elif flag in (1, 3):
-        size = 8
-    else:
-        return False
-    return 5 <= ptr <= olen + 1 and (ptr - 5) % size == 0 and (olen - 4) % size == 0
+def _timestamp_ok(ptr: int, flags: int, olen: int) -> bool:
+    """Timestamp: the pointer is on an entry (4 bytes, 8 with addresses) or just past the last."""
+    size = 8 if flags & 0x0F in (1, 3) else 4
+    return 5 <= ptr <= olen + 1 and (ptr - 5) % size == 0

@@ -56,7 +56,6 @@ _ip6 = Struct("!IHBB16s16s").unpack_from
 _u16 = Struct("!H").unpack_from
 _frag = Struct("!HI").unpack_from
 
-_PKT_TOO_SMALL = event_id("decoder.ipv6.pkt_too_small")
 _TRUNC_PKT = event_id("decoder.ipv6.trunc_pkt")
 _WRONG_IP_VERSION = event_id("decoder.ipv6.wrong_ip_version")
 _TRUNC_EXTHDR = event_id("decoder.ipv6.trunc_exthdr")
@@ -84,8 +83,7 @@ _ESP_PKT_TOO_SMALL = event_id("decoder.esp.pkt_too_small")
 def decode_ipv6(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """Decode an IPv6 header at `off`, its extension headers and the transport that follows."""
     if end - off < IPV6_HEADER_LEN:
-        pkt.add_event(_PKT_TOO_SMALL)
-        return
+        return  # Suricata 8 raises no event here (ipv6.pkt_too_small stays unused)
     vcf, plen, nh, hlim, src, dst = _ip6(buf, off)
     if vcf >> 28 != 6:
         pkt.add_event(_WRONG_IP_VERSION)
@@ -151,8 +149,8 @@ def _walk_extension_headers(pkt: Packet, buf: bytes, nh: int, off: int, end: int
             seen |= _SEEN_HH
             _check_options(pkt, buf, off + 2, off + hdrlen, _HOPOPTS_UNKNOWN_OPT, _HOPOPTS_ONLY_PADDING)
         elif nh == NH_DSTOPTS:
-            # one destination-options header may precede the routing header and one follow it
-            if seen & _SEEN_DH2 or (seen & _SEEN_DH1 and not seen & _SEEN_RH):
+            # two destination-options headers are legitimate (before and after routing)
+            if seen & _SEEN_DH2:
                 pkt.add_event(_DUPL_DH)
             seen |= _SEEN_DH2 if seen & _SEEN_DH1 else _SEEN_DH1
             _check_options(pkt, buf, off + 2, off + hdrlen, _DSTOPTS_UNKNOWN_OPT, _DSTOPTS_ONLY_PADDING)
@@ -164,7 +162,11 @@ def _walk_extension_headers(pkt: Packet, buf: bytes, nh: int, off: int, end: int
                 pkt.add_event(_RH_TYPE_0)
         elif nh == NH_FRAGMENT:
             if seen & _SEEN_FH:
+                # a second fragment header is skipped, not treated as a fragment
                 pkt.add_event(_DUPL_FH)
+                nh = nxt
+                off += hdrlen
+                continue
             seen |= _SEEN_FH
             if buf[off + 1]:
                 pkt.add_event(_FH_NON_ZERO_RES)
@@ -191,6 +193,11 @@ def _walk_extension_headers(pkt: Packet, buf: bytes, nh: int, off: int, end: int
                 pkt.add_event(_AH_RES_NOT_NULL)
         nh = nxt
         off += hdrlen
+    if end - off < 2:
+        # after extension headers Suricata wants at least two bytes of the next header
+        pkt.proto = nh
+        pkt.add_event(_TRUNC_EXTHDR)
+        return nh, -1
     return nh, off
 
 

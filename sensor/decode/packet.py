@@ -65,6 +65,10 @@ class Packet:
         "icmp_seq",  # int, -1 when the message type has none
         # payload
         "payload",  # bytes: transport payload (b"" when none)
+        # TCP stream (set by sensor.stream.reassembly)
+        "stream_added",  # bool: the payload was taken into its TCP stream (Suricata's PKT_STREAM_ADD)
+        "stream_chunks",  # tuple[bytes, ...] | None: stream data to inspect with this packet, None when none is ready
+        "stream_eof",  # bool: flow-end pseudo packet; only payload rules run, over stream_chunks
         # decode results
         "events",  # list[int] | None: decode event ids (sensor.decode.events)
         "inner",  # Packet | None: tunnelled packet carried by this one (GRE, IP-in-IP, 6in4)
@@ -109,6 +113,9 @@ class Packet:
         self.icmp_id = -1
         self.icmp_seq = -1
         self.payload = b""
+        self.stream_added = False
+        self.stream_chunks: tuple[bytes, ...] | None = None
+        self.stream_eof = False
         self.events: list[int] | None = None
         self.inner: Packet | None = None
         self.is_pseudo = False

@@ -33,6 +33,7 @@ _tcp = Struct("!HHIIBBH").unpack_from
 
 _PKT_TOO_SMALL = event_id("decoder.tcp.pkt_too_small")
 _HLEN_TOO_SMALL = event_id("decoder.tcp.hlen_too_small")
+_INVALID_OPTLEN = event_id("decoder.tcp.invalid_optlen")
 _OPT_INVALID_LEN = event_id("decoder.tcp.opt_invalid_len")
 _OPT_DUPLICATE = event_id("decoder.tcp.opt_duplicate")
 _OPT_WSCALE_OVER_MAX = event_id("decoder.tcp.opt_wscale_over_max")
@@ -46,10 +47,11 @@ def decode_tcp(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     sp, dp, seq, ack, doff, flags, win = _tcp(buf, off)
     hlen = (doff >> 4) << 2
     if hlen < TCP_HEADER_LEN:
-        pkt.add_event(_HLEN_TOO_SMALL)
+        # Suricata names this by the (negative) option length
+        pkt.add_event(_INVALID_OPTLEN)
         return
     if hlen > end - off:
-        pkt.add_event(_PKT_TOO_SMALL)
+        pkt.add_event(_HLEN_TOO_SMALL)
         return
     pkt.l4_off = off
     pkt.sp = sp
@@ -73,14 +75,14 @@ def _valid_length(kind: int, olen: int) -> bool:
         return olen == 2
     if kind == TCPOPT_TS:
         return olen == 10
-    if kind == TCPOPT_SACK:
-        return 10 <= olen <= 34 and (olen - 2) % 8 == 0
+    if kind == TCPOPT_SACK:  # an empty SACK (length 2) is tolerated
+        return olen == 2 or (10 <= olen <= 34 and (olen - 2) % 8 == 0)
     if kind == TCPOPT_MD5:
         return olen == 18
     if kind == TCPOPT_AO:
         return olen >= 4
     if kind == TCPOPT_TFO:
-        return olen == 2 or (6 <= olen <= 18 and olen % 2 == 0)
+        return olen <= 18 and olen % 2 == 0
     return True
 
 
@@ -95,8 +97,7 @@ def _decode_options(pkt: Packet, buf: bytes, off: int, end: int) -> dict[int, by
             off += 1
             continue
         if end - off < 2:
-            pkt.add_event(_OPT_INVALID_LEN)
-            break
+            break  # no room for a length byte: the rest is padding
         olen = buf[off + 1]
         if olen < 2 or olen > end - off:
             pkt.add_event(_OPT_INVALID_LEN)

@@ -25,6 +25,7 @@ _HEADER_TOO_SMALL = event_id("decoder.vlan.header_too_small")
 _UNKNOWN_TYPE = event_id("decoder.vlan.unknown_type")
 _TOO_MANY_LAYERS = event_id("decoder.vlan.too_many_layers")
 _8021AH_TOO_SMALL = event_id("decoder.ieee8021ah.header_too_small")
+_UNKNOWN_ETHERTYPE = event_id("decoder.ethernet.unknown_ethertype")
 
 
 def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -41,6 +42,7 @@ def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if fn is not None:
         fn(pkt, buf, off + VLAN_HEADER_LEN, end)
     elif etype not in KNOWN_ETHERTYPES:
+        pkt.add_event(_UNKNOWN_ETHERTYPE)
         pkt.add_event(_UNKNOWN_TYPE)
 
 

@@ -76,6 +76,10 @@ class CompiledRule:
     metadata: dict[str, list[str]]
     target: str | None
     iponly: bool = False  # Suricata's IP-only type: checked on the first packet of each flow direction
+    # TCP payload source (Suricata's SIG_FLAG_REQUIRE_PACKET / _STREAM / stream-only), see _stream_flags
+    require_packet: bool = True
+    require_stream: bool = False
+    stream_only: bool = False
     flowbits_set: frozenset[str] = frozenset()
     flowbits_read: frozenset[str] = frozenset()
     num: int = 0
@@ -231,8 +235,39 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
         flowbits_read=frozenset(bits_read),
     )
     compiled.iponly = iponly_compatible and _header_is_iponly(header)
+    if payload is not None and (header.protos is None or 6 in header.protos):
+        compiled.require_packet, compiled.require_stream, compiled.stream_only = _stream_flags(rule)
     compiled.match = _compose(compiled)
     return compiled
+
+
+def _stream_flags(rule: Rule) -> tuple[bool, bool, bool]:
+    """(require_packet, require_stream, stream_only) of a payload rule that can see TCP.
+
+    Suricata 8: `tcp-pkt`, `dsize` and `flow:no_stream` ask for the packet payload,
+    `tcp-stream` for the stream (falling back to the payload of a packet the stream did
+    not take), `flow:only_stream` for the stream alone. A rule asking for neither inspects
+    the stream, and the packet too when a content has depth or offset (startswith).
+    """
+    proto = rule.header.proto.lower() if rule.header is not None else ""
+    packet = proto == "tcp-pkt"
+    stream = proto == "tcp-stream"
+    only = False
+    anchored = False
+    for opt in rule.options:
+        if opt.name == "dsize":
+            packet = True
+        elif opt.name == "flow":
+            words = {w.strip().lower() for w in (opt.value or "").split(",")}
+            if "no_stream" in words:
+                packet = True
+            if "only_stream" in words:
+                stream = only = True
+        elif opt.name in ("depth", "offset", "startswith"):
+            anchored = True
+    if not packet and not stream:
+        return anchored, True, False
+    return packet, stream, only
 
 
 def _header_is_iponly(header: HeaderMatch) -> bool:
@@ -268,6 +303,28 @@ def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
     flow_conds = cr.flow_conditions
     prog = cr.payload.match if cr.payload is not None else None
     needs_payload = bool(cr.mask & NEED_PAYLOAD)
+    stream = cr.require_stream
+    # a stream rule looks at a packet's own payload only when the stream did not take it
+    packet_always = cr.require_packet
+    packet_never = cr.stream_only
+    payload_match: Callable[[Any, Any], bool] | None = None
+    if prog is not None:
+        run = prog
+
+        def _payload_match(p: Any, state: Any) -> bool:
+            if stream:
+                chunks = p.stream_chunks
+                if chunks:
+                    for chunk in chunks:
+                        if run(chunk, state):
+                            return True
+                if packet_never or (p.stream_added and not packet_always):
+                    return False
+            if p.stream_eof or (needs_payload and not p.payload):
+                return False
+            return run(p.payload, state)
+
+        payload_match = _payload_match
 
     def match(p: Any, state: Any) -> bool:
         if not header(p):
@@ -282,10 +339,8 @@ def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
             for fc in flow_conds:
                 if not fc(f):
                     return False
-        if prog is not None:
-            if needs_payload and not p.payload:
-                return False
-            return prog(p.payload, state)
+        if payload_match is not None:
+            return payload_match(p, state)
         return True
 
     return match

@@ -54,17 +54,19 @@ class DetectEngine:
     def inspect(self, pkt: Any) -> list[Alerted]:
         """Run detection for one decoded packet (flow already attached)."""
         mask = 0
-        if pkt.payload:
+        if pkt.payload or pkt.stream_chunks is not None:
             mask |= NEED_PAYLOAD
         if pkt.events:
             mask |= NEED_EVENTS
         flow = pkt.flow
-        iponly_due = True
+        # a flow-end pseudo packet runs only the rules that inspect payload (stream data)
+        eof = pkt.stream_eof
+        iponly_due = not eof
         if flow is not None:
             mask |= NEED_FLOW
             key = "iponly_toserver" if pkt.to_server else "iponly_toclient"
             state = flow.detect_state
-            if key in state:
+            if key in state or eof:
                 iponly_due = False
             else:
                 state[key] = True
@@ -78,7 +80,7 @@ class DetectEngine:
         out: list[Alerted] = []
         for num in cands:
             cr = rules[num]
-            if cr.iponly and not iponly_due:
+            if (cr.iponly and not iponly_due) or (eof and cr.payload is None):
                 continue
             if not cr.match(pkt, MatchState()):
                 continue

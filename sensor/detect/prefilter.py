@@ -2,8 +2,12 @@
 
 Step 5 of 10 (detection), the first half of the per-packet work. Rules are
 grouped by transport protocol (tcp, udp, icmp, other; `ip` rules join every
-group). Per group: one Hyperscan block-mode database over the payload fast
-patterns (single-match, caseless for nocase), and for rules without a fast
+group). Per group: Hyperscan block-mode databases over the payload fast
+patterns (single-match, caseless for nocase); in the tcp group one for rules
+inspecting the packet payload and one for rules inspecting the stream (a rule may
+be in both), scanned as Suricata scans them: the stream database over the
+packet's stream chunks, or over its payload when it has none and the stream did
+not take the payload. For rules without a fast
 pattern an address index (elementary intervals over the narrower side of the
 header: IP reputation lists become a bisect), a port index (the narrower small
 port set of the header) and a residual list filtered by the requirement mask. The result is the sorted list of rule numbers to verify.
@@ -72,6 +76,7 @@ class RuleGroup:
     def __init__(self, name: str, rules: Sequence[CompiledRule]) -> None:
         self.name = name
         self.db: Any = None
+        self.stream_db: Any = None
         self.mpm_count = 0
         self.index = AddressIndex()
         self.iponly_index = AddressIndex()
@@ -81,6 +86,9 @@ class RuleGroup:
         exprs: list[bytes] = []
         ids: list[int] = []
         flags: list[int] = []
+        s_exprs: list[bytes] = []
+        s_ids: list[int] = []
+        s_flags: list[int] = []
         for cr in rules:
             fp = cr.fast_pattern
             if fp is not None and len(fp.pattern) <= _SHORT_PATTERN and _narrow_ports(cr) is not None:
@@ -88,9 +96,14 @@ class RuleGroup:
                 fp = None
             if fp is not None:
                 expr, fl = hyperscan_expression(fp)
-                exprs.append(expr)
-                ids.append(cr.num)
-                flags.append(fl)
+                if name == "tcp" and cr.require_stream:
+                    s_exprs.append(expr)
+                    s_ids.append(cr.num)
+                    s_flags.append(fl)
+                if name != "tcp" or cr.require_packet:
+                    exprs.append(expr)
+                    ids.append(cr.num)
+                    flags.append(fl)
             elif cr.iponly and cr.fast_pattern is None:
                 if not _index_rule(self.iponly_index, cr):
                     iponly_residual.append((cr.mask, cr.num))
@@ -107,9 +120,16 @@ class RuleGroup:
         self.iponly_residual = tuple(iponly_residual)
         self.by_port = {port: tuple(entries) for port, entries in ports.items()}
         if exprs:
-            self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self.db.compile(expressions=exprs, ids=ids, flags=flags)
-            self.mpm_count = len(exprs)
+            self.db = _database(exprs, ids, flags)
+        if s_exprs:
+            self.stream_db = _database(s_exprs, s_ids, s_flags)
+        self.mpm_count = len(exprs) + len(s_exprs)
+
+
+def _database(exprs: list[bytes], ids: list[int], flags: list[int]) -> Any:
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=exprs, ids=ids, flags=flags)
+    return db
 
 
 def _index_rule(index: AddressIndex, cr: CompiledRule) -> bool:
@@ -183,8 +203,17 @@ class Prefilter:
             if static is None:
                 static = cache[key] = self._header_candidates(group, pkt)
         hits: set[int] = set()
-        if group.db is not None and pkt.payload:
-            group.db.scan(pkt.payload, match_event_handler=_collect, context=hits)
+        payload = pkt.payload
+        if group.db is not None and payload:
+            group.db.scan(payload, match_event_handler=_collect, context=hits)
+        sdb = group.stream_db
+        if sdb is not None:
+            chunks = pkt.stream_chunks
+            if chunks is not None:
+                for chunk in chunks:
+                    sdb.scan(chunk, match_event_handler=_collect, context=hits)
+            elif payload and not pkt.stream_added:
+                sdb.scan(payload, match_event_handler=_collect, context=hits)
         for mask, num in static:
             if mask & pkt_mask == mask:
                 hits.add(num)

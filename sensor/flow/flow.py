@@ -47,6 +47,7 @@ class Flow:
         "server_addr",  # bytes
         "server_port",  # int
         "start_us",  # int: timestamp of the first packet
+        "stream",  # TcpStreams | None: TCP stream data of both directions (sensor.stream.reassembly)
         "tcp",  # TcpState | None: TCP session (None for other protocols)
         "vlan",  # tuple[int, ...]: VLAN ids, outermost first (part of the key)
     )
@@ -83,6 +84,7 @@ class Flow:
         self.bytes_toserver = 0
         self.bytes_toclient = 0
         self.tcp: TcpState | None = TcpState() if proto == 6 else None
+        self.stream: Any = None
         self.flowbits: set[str] = set()
         self.flowints: dict[str, int] = {}
         self.app_proto: str | None = None

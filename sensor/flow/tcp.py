@@ -179,6 +179,9 @@ def update_tcp(
                     _fin(st, flags, seq, ack, plen, True)
         elif (flags & _SYN_ACK) == _SYN_ACK:
             st.server_isn = seq
+        elif flags & TH_ACK and async_oneside and st.midstream:
+            # one-sided session picked up at its SYN/ACK: the server's next ACK establishes it
+            st.state = ESTABLISHED
         return False
     if flags & TH_FIN:
         _fin(st, flags, seq, ack, plen, to_server)

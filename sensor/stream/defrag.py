@@ -55,13 +55,13 @@ POLICIES: dict[str, OverlapRule] = {
     "solaris": lambda oo, oe, no, ne: no < oo and ne >= oe,
 }
 
+
 class _Tracker:
     """Fragments of one datagram: arrival-ordered pieces, merged coverage, header data."""
 
-    __slots__ = ("pieces", "covered", "total", "first_header", "nbytes", "last_seen", "overlap", "version")
+    __slots__ = ("covered", "first_header", "last_seen", "nbytes", "overlap", "pieces", "total")
 
-    def __init__(self, version: int, now_us: int) -> None:
-        self.version = version
+    def __init__(self, now_us: int) -> None:
         self.pieces: list[tuple[int, int, bytes]] = []  # (offset, end, data) in arrival order
         self.covered: list[tuple[int, int]] = []  # sorted, disjoint, merged byte ranges
         self.total = -1  # datagram payload length, known once the last fragment arrived
@@ -90,8 +90,11 @@ class _Tracker:
         return overlap
 
     def complete(self) -> bool:
-        return self.total >= 0 and len(self.covered) == 1 and self.covered[0][0] == 0 and (
-            self.covered[0][1] >= self.total
+        return (
+            self.total >= 0
+            and len(self.covered) == 1
+            and self.covered[0][0] == 0
+            and (self.covered[0][1] >= self.total)
         )
 
     def assemble(self, new_wins: OverlapRule) -> bytes:
@@ -136,12 +139,20 @@ class _Tracker:
 class Defragmenter:
     """Reassembles IPv4 and IPv6 datagrams from fragments (see module docstring).
 
-    `stats` counts fragments accepted, datagrams reassembled, trackers timed out or evicted
-    for memory, overlapping fragments, and fragments dropped as too large or ignored.
+    Events go on the fragment that causes them, as in Suricata: frag_overlap when it overlaps
+    data already held, frag_pkt_too_large when it ends beyond the largest datagram,
+    frag_ignored when it cannot be kept. `stats` counts fragments accepted, datagrams
+    reassembled, trackers timed out or evicted for memory, overlapping fragments, and
+    fragments dropped as too large or ignored.
     """
 
     def __init__(
-        self, *, max_bytes: int = 32 * 1024 * 1024, timeout_us: int = 60_000_000, policy: str = "bsd"
+        self,
+        *,
+        max_bytes: int = 32 * 1024 * 1024,
+        timeout_us: int = 60_000_000,
+        policy: str = "bsd",
+        policy_for: Callable[[int, bytes], str] | None = None,
     ) -> None:
         if policy not in POLICIES:
             raise ValueError(f"unknown defrag policy {policy!r}; known: {', '.join(POLICIES)}")
@@ -149,6 +160,8 @@ class Defragmenter:
         self.timeout_us = timeout_us
         self.policy = policy
         self._new_wins = POLICIES[policy]
+        # per-destination policy (Suricata's host-os-policy); overrides `policy` when given
+        self._policy_for = policy_for
         self._trackers: OrderedDict[tuple[object, ...], _Tracker] = OrderedDict()
         self._bytes = 0
         self.stats: dict[str, int] = {
@@ -188,8 +201,7 @@ class Defragmenter:
 
     def add(self, pkt: Packet) -> Packet | None:
         """Add one fragment; the decoded reassembled datagram when it completes one, else None."""
-        version = pkt.ip_version
-        v4 = version == 4
+        v4 = pkt.ip_version == 4
         data = pkt.data
         l3 = pkt.l3_off
         payload = pkt.payload
@@ -200,15 +212,17 @@ class Defragmenter:
         if v4:
             hlen = (data[l3] & 0x0F) << 2
             if end + hlen > IPV4_MAXPACKET:
-                return self._reject(pkt, _V4_TOO_LARGE, "too_large")
+                self._reject(pkt, _V4_TOO_LARGE, "too_large")
+                return None
             key: tuple[object, ...] = (4, pkt.src, pkt.dst, pkt.proto, pkt.ip_id, pkt.vlan)
         else:
             if end > IPV6_MAXPAYLOAD:
-                return self._reject(pkt, _V6_TOO_LARGE, "too_large")
+                self._reject(pkt, _V6_TOO_LARGE, "too_large")
+                return None
             key = (6, pkt.src, pkt.dst, pkt.ip_id, pkt.vlan)
-        if pkt.frag_mf and (not payload or len(payload) & 7):
-            # a non-final fragment must carry a multiple of 8 bytes; it cannot be placed
-            return self._reject(pkt, _V4_IGNORED if v4 else _V6_IGNORED, "ignored")
+        if not payload:
+            self.stats["ignored"] += 1
+            return None
         header = b""
         if start == 0:
             if v4:
@@ -216,7 +230,8 @@ class Defragmenter:
             else:
                 nh_pos, fh_off = find_fragment_header(data, l3, l3 + pkt.ip_len)
                 if fh_off < 0:
-                    return self._reject(pkt, _V6_IGNORED, "ignored")
+                    self._reject(pkt, _V6_IGNORED, "ignored")
+                    return None
                 unfrag = bytearray(data[l3:fh_off])
                 unfrag[nh_pos - l3] = data[fh_off]
                 header = bytes(unfrag)
@@ -229,11 +244,12 @@ class Defragmenter:
             # this datagram alone would break the cap: give it up
             if tracker is not None:
                 self.stats["evicted_memcap"] += 1
-            return self._reject(pkt, ignored, "ignored")
+            self._reject(pkt, ignored, "ignored")
+            return None
         self._make_room(held + size)
         self._bytes += held
         if tracker is None:
-            tracker = _Tracker(version, now)
+            tracker = _Tracker(now)
         else:
             tracker.last_seen = now
         self._trackers[key] = tracker
@@ -254,12 +270,13 @@ class Defragmenter:
         del self._trackers[key]
         self._bytes -= tracker.nbytes
         self.stats["reassembled"] += 1
-        body = tracker.assemble(self._new_wins)
+        new_wins = self._new_wins
+        if self._policy_for is not None:
+            new_wins = POLICIES[self._policy_for(pkt.ip_version, pkt.dst)]
+        body = tracker.assemble(new_wins)
         out = decode_ip_datagram(now, pkt.pcap_cnt, _build_datagram(tracker.first_header, body, v4))
         out.vlan = pkt.vlan
         out.tunnel_depth = pkt.tunnel_depth
-        if tracker.overlap:
-            out.add_event(_V4_OVERLAP if v4 else _V6_OVERLAP)
         return out
 
     def _reject(self, pkt: Packet, event: int, counter: str) -> None:
@@ -269,7 +286,7 @@ class Defragmenter:
     def _make_room(self, size: int) -> None:
         """Evict least recently updated trackers until `size` more bytes fit.
 
-        The tracker being added to is the most recent one, so it goes last, if at all.
+        The caller holds the tracker being added to outside the table meanwhile.
         """
         trackers = self._trackers
         while self._bytes + size > self.max_bytes and trackers:

@@ -34,8 +34,7 @@ def setup_flow(value: str | None) -> PacketCheck:
                 raise RuleCompileError("flow", f"conflicting states {state} and {o}")
             state = o
         elif o in _STREAM:
-            if o == "only_stream":
-                raise UnsupportedRule("flow", "only_stream needs TCP stream reassembly (not built yet)")
+            pass  # which payload a rule inspects: sensor.detect.build records it (stream flags)
         elif o in _FRAG:
             raise UnsupportedRule("flow", f"{o} is not matched yet (needs defrag provenance on packets)")
         else:

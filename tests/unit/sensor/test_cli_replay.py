@@ -228,12 +228,6 @@ def test_bad_arguments_one_line(args: list[str]) -> None:
     assert one_line_error(result).startswith("pehredar: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: click's own usage errors (missing --rules, -k bogus, unknown option) exit 2 but print "
-    "'Usage: ... / Try ... / Error: ...' (4 lines) on stderr, not the one-line reason the contract promises "
-    "(sensor/cli.py)",
-)
 @pytest.mark.parametrize(
     "args",
     [

@@ -109,7 +109,7 @@ def test_df_is_not_a_fragment() -> None:
     assert pkt.data[pkt.l3_off + 6] & 0x40  # the DF bit stays readable from the raw header
 
 
-# -- options -----------------------------------------------------------------
+# -- options (events as Suricata 8.0.8 raises them, checked against it) ------
 
 
 def test_options_bitmask() -> None:
@@ -124,32 +124,83 @@ def test_options_bitmask() -> None:
 def test_timestamp_and_lsrr_options() -> None:
     ts = bytes([0x44, 12, 5, 0]) + b"\x00" * 8  # two 4-byte timestamps, pointer at the first
     lsrr = bytes([0x83, 7, 4]) + DST
-    pkt = decode(ip4(UDP, options=ts + lsrr + b"\x00"))
+    pkt = decode(ip4(UDP, options=ts + lsrr + b"\x00" * 5))
     assert pkt.events is None
     assert pkt.ip_opts == IPOPT_TS | IPOPT_LSRR | IPOPT_EOL
+
+
+def test_options_not_a_multiple_of_8_bytes_want_padding() -> None:
+    pkt = decode(ip4(UDP, options=bytes([0x94, 4, 0, 0])))
+    assert names(pkt) == ["decoder.ipv4.opt_pad_required"]
+    assert pkt.ip_opts == IPOPT_RTRALT and pkt.dp == 53
 
 
 @pytest.mark.parametrize(
     ("options", "event"),
     [
-        (bytes([7, 1, 0, 0]), "decoder.ipv4.opt_invalid_len"),  # length below 2
-        (bytes([7, 12, 4, 0]), "decoder.ipv4.opt_invalid_len"),  # longer than the options
         (bytes([0x94, 5, 0, 0, 0, 0, 0, 0]), "decoder.ipv4.opt_invalid_len"),  # router alert is 4
+        (bytes([0x44, 4, 5, 0]) + b"\x00" * 4, "decoder.ipv4.opt_invalid_len"),  # timestamp min 5
+        (bytes([7, 2, 0, 0, 0, 0, 0, 0]), "decoder.ipv4.opt_invalid_len"),  # record route min 3
         (bytes([7, 7, 5]) + b"\x00" * 5, "decoder.ipv4.opt_malformed"),  # RR pointer off a slot
-        (bytes([0x44, 12, 5, 2]) + b"\x00" * 8, "decoder.ipv4.opt_malformed"),  # TS flag 2
-        (bytes([1, 1, 1, 7]), "decoder.ipv4.opt_eol_required"),  # option type with no length byte
+        (bytes([7, 7, 12]) + b"\x00" * 5, "decoder.ipv4.opt_malformed"),  # RR pointer past the end
+        (bytes([0x44, 12, 6, 0]) + b"\x00" * 12, "decoder.ipv4.opt_malformed"),  # TS pointer off an entry
+        (bytes([0x44, 12, 4, 0]) + b"\x00" * 12, "decoder.ipv4.opt_malformed"),  # TS pointer below 5
+        (bytes([1, 1, 1, 1, 1, 1, 1, 7]), "decoder.ipv4.opt_eol_required"),  # no room for a length
         (bytes([0x94, 4, 0, 0, 0x94, 4, 0, 0]), "decoder.ipv4.opt_duplicate"),
+        (bytes([0x9E, 4, 0, 0, 0, 0, 0, 0]), "decoder.ipv4.opt_invalid"),  # unknown option type
     ],
     ids=lambda v: v.hex() if isinstance(v, bytes) else v,
 )
-def test_malformed_options_stop_decoding(options: bytes, event: str) -> None:
+def test_option_anomalies_keep_decoding(options: bytes, event: str) -> None:
     pkt = decode(ip4(UDP, options=options))
     assert names(pkt) == [event]
+    assert pkt.dp == 53 and pkt.payload == b"data"
+
+
+def test_timestamp_with_addresses_uses_8_byte_entries() -> None:
+    ts = bytes([0x44, 20, 13, 1]) + b"\x00" * 16  # flag 1: address + timestamp, second entry
+    pkt = decode(ip4(UDP, options=ts + b"\x00" * 4))
+    assert pkt.events is None and pkt.ip_opts == IPOPT_TS | IPOPT_EOL
+
+
+@pytest.mark.parametrize(
+    "options",
+    [bytes([7, 1, 0, 0, 0, 0, 0, 0]), bytes([7, 20, 4, 0, 0, 0, 0, 0])],  # length below 2 / past the end
+    ids=lambda v: v.hex(),
+)
+def test_unwalkable_option_length_stops_decoding(options: bytes) -> None:
+    pkt = decode(ip4(UDP, options=options))
+    assert names(pkt) == ["decoder.ipv4.opt_invalid_len"]
     assert pkt.ip_version == 4 and pkt.src == SRC  # the IP layer is known ...
     assert pkt.sp == 0 and pkt.payload == b""  # ... the transport is not decoded
 
 
-def test_unknown_option_is_reported_but_decoding_continues() -> None:
-    pkt = decode(ip4(UDP, options=bytes([0x9E, 4, 0, 0])))
-    assert names(pkt) == ["decoder.ipv4.opt_unknown"]
+@pytest.mark.parametrize(
+    ("tags", "ok"),
+    [
+        (bytes([1, 4, 0, 0]), True),
+        (bytes([7, 4, 0, 0]), True),
+        (bytes([1, 4, 0, 0, 5, 6, 0, 0, 0, 0]), True),
+        (bytes([9, 4, 0, 0]), False),  # unknown tag type
+        (bytes([1, 3, 0, 0]), False),  # tag too short
+        (bytes([1, 9, 0, 0]), False),  # tag longer than the option
+        (bytes([1, 4, 0, 0, 7]), False),  # a trailing partial tag
+        (bytes([7, 2, 7, 4, 0, 0]), False),  # every tag is at least 4 bytes
+    ],
+    ids=lambda v: v.hex() if isinstance(v, bytes) else str(v),
+)
+def test_cipso_tags(tags: bytes, ok: bool) -> None:
+    option = bytes([0x86, 6 + len(tags), 0, 0, 0, 1]) + tags
+    pkt = decode(ip4(UDP, options=option + b"\x00" * (-len(option) % 8)))
+    assert names(pkt) == ([] if ok else ["decoder.ipv4.opt_malformed"])
     assert pkt.dp == 53
+
+
+def test_cipso_needs_a_tag() -> None:
+    pkt = decode(ip4(UDP, options=bytes([0x86, 8, 0, 0, 0, 1, 7, 2])))
+    assert names(pkt) == ["decoder.ipv4.opt_invalid_len"]
+
+
+def test_bytes_after_end_of_list_are_ignored() -> None:
+    pkt = decode(ip4(UDP, options=bytes([0, 5, 5, 5, 5, 5, 5, 5])))
+    assert pkt.events is None and pkt.ip_opts == IPOPT_EOL

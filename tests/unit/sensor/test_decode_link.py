@@ -17,13 +17,16 @@ IP4_UDP = bytes.fromhex(
 )
 # IPv6 UDP ::1 -> ::2 port 7 -> 9, payload "x"
 IP6_UDP = bytes.fromhex(
-    "60000000" "0009" "11" "40"  # payload length 9, next header UDP, hop limit 64
-    + "00" * 15 + "01"
-    + "00" * 15 + "02"
-    + "0007" "0009" "0009" "0000"  # UDP 7 -> 9, length 9
-    + "78"
+    "60000000"
+    "0009"
+    "11"
+    "40" + "00" * 15 + "01" + "00" * 15 + "02" + "0007"  # payload length 9, next header UDP, hop limit 64
+    "0009"
+    "0009"
+    "0000"  # UDP 7 -> 9, length 9
+     + "78"
 )
-MACS = bytes.fromhex("020000000001" "020000000002")
+MACS = bytes.fromhex("020000000001020000000002")
 
 
 def decode(frame: bytes, linktype: int = linktypes.ETHERNET) -> Packet:
@@ -71,6 +74,11 @@ def test_ethernet_unknown_ethertype() -> None:
     assert names(decode(eth(0x1234, b"abcd"))) == ["decoder.ethernet.unknown_ethertype"]
 
 
+@pytest.mark.parametrize("etype", [0x0026, 0x05DC, 0x6558])  # 802.3 lengths; bridged Ethernet outside GRE
+def test_ethernet_not_an_ethertype(etype: int) -> None:
+    assert names(decode(eth(etype, b"\x42\x42\x03" + b"\x00" * 40))) == ["decoder.ethernet.unknown_ethertype"]
+
+
 def test_ethernet_known_but_undecoded_ethertype_is_quiet() -> None:
     pkt = decode(eth(0x0806, b"\x00" * 28))  # ARP
     assert pkt.events is None and pkt.ip_version == 0
@@ -93,7 +101,8 @@ def test_vlan_too_small() -> None:
 
 
 def test_vlan_unknown_type() -> None:
-    assert names(decode(eth(0x8100, bytes.fromhex("00051234") + b"xx"))) == ["decoder.vlan.unknown_type"]
+    pkt = decode(eth(0x8100, bytes.fromhex("00051234") + b"xx"))
+    assert names(pkt) == ["decoder.ethernet.unknown_ethertype", "decoder.vlan.unknown_type"]
 
 
 def test_vlan_too_many_layers() -> None:
@@ -112,13 +121,13 @@ def test_8021ah() -> None:
 
 
 def test_sll() -> None:
-    hdr = bytes.fromhex("0000" "0001" "0006") + bytes.fromhex("020000000001") + b"\x00\x00" + b"\x08\x00"
+    hdr = bytes.fromhex("000000010006") + bytes.fromhex("020000000001") + b"\x00\x00" + b"\x08\x00"
     assert_udp4(decode(hdr + IP4_UDP, linktypes.LINUX_SLL))
     assert names(decode(hdr[:15], linktypes.LINUX_SLL)) == ["decoder.sll.pkt_too_small"]
 
 
 def test_sll2() -> None:
-    hdr = bytes.fromhex("86dd" "0000" "00000002" "0001" "00" "06") + bytes.fromhex("0200000000010000")
+    hdr = bytes.fromhex("86dd00000000000200010006") + bytes.fromhex("0200000000010000")
     pkt = decode(hdr + IP6_UDP, linktypes.LINUX_SLL2)
     assert (pkt.ip_version, pkt.sp, pkt.dp) == (6, 7, 9)
     assert names(decode(hdr[:19], linktypes.LINUX_SLL2)) == ["decoder.sll2.pkt_too_small"]
