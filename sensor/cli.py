@@ -21,6 +21,7 @@ import structlog
 from rules import RuleError
 from sensor import logs
 from sensor.capture.pcapfile import open_capture
+from sensor.exception_policy import midstream_policy
 from sensor.errors import CaptureError, ConfigError, SensorError
 from sensor.output.eve import EveWriter
 from sensor.replay import ReplayOptions, Replayer
@@ -99,6 +100,7 @@ def replay_command(
         stream = stream_config(config, ips_mode=simulate_ips)
         host_os = STOCK_HOST_OS_POLICY if suricata_config is None else config.get("host-os-policy")
         defrag_policy_for = defrag_policy_lookup(host_os)
+        ms_policy = midstream_policy(config, ips_mode=simulate_ips, midstream=settings.midstream)
         for warning in settings.warnings:
             log.warning("setting_not_supported", detail=warning)
         loaded = load_ruleset(rule_specs, config, ips_mode=simulate_ips)
@@ -127,6 +129,7 @@ def replay_command(
         async_oneside=settings.async_oneside,
         stream=stream,
         defrag_policy_for=defrag_policy_for,
+        midstream_policy=ms_policy,
     )
     exit_code = 0
     with _open_output(eve) as out:

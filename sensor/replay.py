@@ -20,6 +20,7 @@ from sensor.decode.events import EVENTS
 from sensor.decode.packet import Packet
 from sensor.detect.engine import DetectEngine
 from sensor.flow.flow import Flow
+from sensor.exception_policy import is_midstream_start
 from sensor.flow.table import FlowTable
 from sensor.output.eve import alert_record
 from sensor.stream.defrag import Defragmenter
@@ -39,6 +40,7 @@ class ReplayOptions:
     async_oneside: bool = False
     stream: StreamConfig | None = None  # None: Suricata's defaults (inline in IPS mode)
     defrag_policy_for: Callable[[int, bytes], str] | None = None  # host-os-policy; None: bsd
+    midstream_policy: str = "ignore"  # effective stream.midstream-policy (sensor.exception_policy)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Replayer:
             midstream=options.midstream, async_oneside=options.async_oneside, on_flow_end=self._flow_ended
         )
         self.defrag = Defragmenter(policy_for=options.defrag_policy_for)
+        self._midstream_policy = options.midstream_policy
         self.streams = Reassembler(
             options.stream or StreamConfig(inline=options.ips_mode), async_oneside=options.async_oneside
         )
@@ -121,6 +124,13 @@ class Replayer:
             if self._ended:
                 self._drain_ended()
             if flow is not None and flow.tcp is not None and pkt.proto == 6 and pkt.l4_off >= 0:
+                if (
+                    self._midstream_policy != "ignore"
+                    and flow.pkts_toserver + flow.pkts_toclient == 1
+                    and is_midstream_start(pkt.tcp_flags)
+                ):
+                    # the midstream exception policy takes the whole flow out of detection
+                    flow.detect_state["drop" if self._midstream_policy in ("drop-flow", "reject") else "pass"] = True
                 self.streams.process(pkt)
         self._inspect(pkt)
         if pkt.inner is not None:

@@ -27,6 +27,8 @@ HONOURED = {
     "stream.reassembly.toclient-chunk-size": "ACKed server data inspected at once",
     "threshold-file": "threshold.config for global thresholds and suppressions",
     "classification-file": "classification.config for categories and severities",
+    "stream.midstream-policy": "exception policy for sessions picked up midstream",
+    "exception-policy": "exception policy master switch (midstream pick-ups today)",
 }
 # prefixes of keys that cannot change which alerts fire
 NO_DETECTION_EFFECT = (
