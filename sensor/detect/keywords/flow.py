@@ -1,9 +1,13 @@
 """The `flow` keyword: direction and state of the packet's flow.
 
-Options (comma separated, Suricata's): to_server / from_client, to_client /
-from_server, established, not_established, stateless, no_stream, only_stream,
-no_frag, only_frag. The flow table (sensor.flow) sets `pkt.to_server` and
-`pkt.established` before detection runs; this closure only reads them.
+Options (comma separated, case-insensitive, Suricata's): to_server /
+from_client, to_client / from_server, established, not_established, stateless,
+no_stream, only_stream, no_frag, only_frag. As in Suricata 8.0.8, a rule gives
+at most three options and one of each kind: a second direction, state, stream
+or frag option is refused even when it repeats the first (`to_server,
+from_client`, `established,established`, `no_stream,only_stream`). The flow
+table (sensor.flow) sets `pkt.to_server` and `pkt.established` before
+detection runs; this closure only reads them.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from sensor.detect.keywords.registry import PacketCheck, register
 from sensor.errors import RuleCompileError, UnsupportedRule
 
 _DIRECTIONS = {"to_server": True, "from_client": True, "to_client": False, "from_server": False}
-_STATES = {"established", "not_established", "stateless"}
-_STREAM = {"no_stream", "only_stream"}
-_FRAG = {"no_frag", "only_frag"}
+_DIRECTION = frozenset(_DIRECTIONS)
+_STATES = frozenset({"established", "not_established", "stateless"})
+_STREAM = frozenset({"no_stream", "only_stream"})
+_FRAG = frozenset({"no_frag", "only_frag"})
+_GROUPS = (_DIRECTION, _STATES, _STREAM, _FRAG)
 
 
 @register("flow", "flow", "flow direction and state: to_server|to_client|from_*,established|not_established|stateless,...")
@@ -22,23 +28,26 @@ def setup_flow(value: str | None) -> PacketCheck:
     if not value or not value.strip():
         raise RuleCompileError("flow", "needs a value")
     opts = [o.strip().lower() for o in value.split(",")]
+    if len(opts) > 3:
+        raise RuleCompileError("flow", f"at most three options, got {len(opts)}")
     direction: bool | None = None
     state: str | None = None
+    seen: dict[frozenset[str], str] = {}
     for o in opts:
-        if o in _DIRECTIONS:
-            if direction is not None and direction != _DIRECTIONS[o]:
-                raise RuleCompileError("flow", "both directions given")
-            direction = _DIRECTIONS[o]
-        elif o in _STATES:
-            if state is not None and state != o:
-                raise RuleCompileError("flow", f"conflicting states {state} and {o}")
-            state = o
-        elif o in _STREAM:
-            pass  # which payload a rule inspects: sensor.detect.build records it (stream flags)
-        elif o in _FRAG:
-            raise UnsupportedRule("flow", f"{o} is not matched yet (needs defrag provenance on packets)")
-        else:
+        group = next((g for g in _GROUPS if o in g), None)
+        if group is None:
             raise RuleCompileError("flow", f"unknown option {o!r}")
+        if group in seen:
+            raise RuleCompileError("flow", f"{o} after {seen[group]}: one option of each kind only")
+        seen[group] = o
+        if group is _DIRECTION:
+            direction = _DIRECTIONS[o]
+        elif group is _STATES:
+            state = o
+        # _STREAM: which payload a rule inspects; sensor.detect.build records it (stream flags)
+    if _FRAG in seen:
+        reason = f"{seen[_FRAG]} is not matched yet (needs defrag provenance on packets)"
+        raise UnsupportedRule("flow", reason)
     checks = []
     if direction is True:
         checks.append(lambda p: p.to_server)

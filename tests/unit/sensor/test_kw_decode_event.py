@@ -119,11 +119,6 @@ def test_decode_event_setup_errors(value: str | None) -> None:
     assert info.value.keyword == "decode-event"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses decode-event:decoder.ipv4.pkt_too_small (no 'decoder.' prefix in rules) "
-    'and a quoted name ("ipv4.pkt_too_small"); ours accepts both',
-)
 @pytest.mark.parametrize("value", ["decoder.ipv4.pkt_too_small", '"ipv4.pkt_too_small"'])
 def test_decode_event_refuses_prefix_and_quotes(value: str) -> None:
     with pytest.raises(RuleCompileError):

@@ -129,11 +129,6 @@ def test_dsize_setup_errors(value: str | None) -> None:
     assert info.value.keyword == "dsize"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 gives dsize:!N (and !=N) the 'requires payload' signature mask, so it never "
-    "matches an empty payload (observed: dsize:!10 skips the 0-byte UDP packet); ours matches it",
-)
 @pytest.mark.parametrize("value", ["!10", "!=10"])
 def test_dsize_not_equal_needs_payload(value: str) -> None:
     assert udp_hits(value) == [19, 20, 21, 22, 1024]

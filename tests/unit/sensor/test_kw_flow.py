@@ -171,12 +171,6 @@ def test_flow_options_reported_unsupported(value: str) -> None:
     assert info.value.keyword == "flow"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses a repeated flow option, also under its other name "
-    "(flow:to_server,to_server and flow:to_server,from_client fail to load), and no_stream with only_stream; "
-    "ours accepts them",
-)
 @pytest.mark.parametrize(
     "value",
     ["to_server,to_server", "to_server,from_client", "established,established", "no_stream,only_stream"],

@@ -115,10 +115,6 @@ def test_itype_icode_setup_errors(name: str, value: str | None) -> None:
     refuses(name, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses itype:<=255 / icode:>=0 (uint can never fail); ours accepts (numeric.parse_uint)",
-)
 @pytest.mark.parametrize(("name", "value"), [("itype", "<=255"), ("icode", ">=0")])
 def test_itype_icode_refuse_always_true(name: str, value: str) -> None:
     refuses(name, value)
@@ -159,11 +155,6 @@ def test_icmp_id_seq_setup_errors(name: str, value: str | None) -> None:
     refuses(name, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses quoted icmp_id/icmp_seq ('quotes on icmp_id keyword that doesn't "
-    "support them') and hex ('Parse error 0x4d'); ours strips the quotes and reads 0x-hex",
-)
 @pytest.mark.parametrize(
     ("name", "value"), [("icmp_id", '"77"'), ("icmp_seq", '"1"'), ("icmp_id", "0x4d"), ("icmp_seq", "0x1")]
 )

@@ -148,10 +148,6 @@ def test_tos_setup_errors(value: str | None) -> None:
     refuses("tos", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: tos takes hex as 'xNN'/'XNN' in Suricata 8.0.8 (tos:x10, tos:xff load); ours refuses them",
-)
 @pytest.mark.parametrize(
     ("value", "expected"), [("x10", [1]), ("X10", [1]), ("xff", [9]), ("!x10", [2, 3, 5, 6, 8, 9, 10])]
 )
@@ -159,10 +155,6 @@ def test_tos_x_hex(value: str, expected: list[int]) -> None:
     assert hits("tos", value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses tos:0x10 ('must be in the range 0 - 255'); ours accepts 0x-hex",
-)
 @pytest.mark.parametrize("value", ["0x10", "!0x10"])
 def test_tos_refuses_0x_hex(value: str) -> None:
     refuses("tos", value)
@@ -186,11 +178,6 @@ def test_id_setup_errors(value: str | None) -> None:
     refuses("id", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's id takes a plain decimal only (\"invalid id option '>6'\"); ours accepts "
-    "the integer-keyword operators and 0x-hex",
-)
 @pytest.mark.parametrize("value", [">60000", "!0", "<5", "1-10", "0x4d2"])
 def test_id_refuses_operators_and_hex(value: str) -> None:
     refuses("id", value)
@@ -232,10 +219,6 @@ def test_ip_proto_setup_errors(value: str | None) -> None:
     refuses("ip_proto", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses ip_proto:0x11 (protocol number is decimal); ours accepts hex",
-)
 def test_ip_proto_refuses_hex() -> None:
     refuses("ip_proto", "0x11")
 
@@ -321,12 +304,6 @@ def test_fragbits_setup_errors(value: str | None) -> None:
     refuses("fragbits", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's fragbits '+' needs the bits AND at least one other ((bits & want) == want "
-    "&& bits - want > 0), '!' is 'not all of them' ((bits & want) != want), and a trailing modifier is "
-    "not a modifier (D+ is exact D); ours: '+' allows no other bit, '!' means none of them, D+ is '+D'",
-)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("+D", [6, 8]), ("+MD", []), ("!MD", [1, 2, 3, 5, 6, 9, 10]), ("D+", [1])],
@@ -335,10 +312,6 @@ def test_fragbits_modifiers_as_suricata(value: str, expected: list[int]) -> None
     assert hits("fragbits", value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses lowercase fragbits (fragbits:md: pcre parse error); ours accepts",
-)
 def test_fragbits_lowercase_refused() -> None:
     refuses("fragbits", "md")
 
@@ -368,28 +341,15 @@ def test_fragoffset_setup_errors(value: str | None) -> None:
     refuses("fragoffset", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's fragoffset compares the raw IPv4 field (units of 8 bytes): the offset-64 "
-    "fragment matches fragoffset:64, the offset-8 one fragoffset:<64; ours compares bytes for IPv4",
-)
 @pytest.mark.parametrize(("value", "expected"), [("64", [3]), ("512", [7]), ("<64", [1, 2, 5, 6, 8, 9, 10])])
 def test_fragoffset_ipv4_in_units_of_8(value: str, expected: list[int]) -> None:
     assert hits("fragoffset", value, among=[*IPV4, 7]) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's fragoffset never matches an IPv6 packet without a fragment header "
-    "(fragoffset:0 skips it); ours treats it as offset 0",
-)
 def test_fragoffset_ipv6_without_fragment_header() -> None:
     assert 4 not in hits("fragoffset", "0")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: Suricata 8.0.8 refuses fragoffset:!N ('Parse error !64'); ours accepts it"
-)
 @pytest.mark.parametrize("value", ["!64", "!0"])
 def test_fragoffset_negation_refused(value: str) -> None:
     refuses("fragoffset", value)

@@ -176,11 +176,6 @@ def test_setup_errors_u8(value: str) -> None:
         pytest.param("0X14", U16, id="uppercase-hex-prefix"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: numeric.parse_uint accepts values Suricata 8.0.8's uint parser rejects "
-    "(<0, >=0, <=MAX, >MAX, N-M with M-N<=1, &M=V with V outside M, '0X' hex prefix)",
-)
 def test_setup_errors_suricata_refuses(value: str, max_value: int) -> None:
     with pytest.raises(RuleCompileError) as info:
         parse_uint(value, "dsize", max_value)

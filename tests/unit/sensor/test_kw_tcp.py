@@ -136,12 +136,6 @@ def test_flags_setup_errors(value: str | None) -> None:
     refuses("flags", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's flags '!' means 'not all of the listed flags' ((flags & want) != want) "
-    "and a rule naming S/R/F only runs on packets carrying S, R or F (signature mask); ours: none of them, "
-    "on every TCP packet",
-)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -156,39 +150,20 @@ def test_flags_not_modifier_as_suricata(value: str, expected: list[int]) -> None
     assert hits("flags", value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 only tries a flags rule naming U/E/C on packets carrying U, E or C and one "
-    "naming S/R/F on packets carrying S, R or F (signature mask): *FPU matches FPU only, !C only 9 and 12",
-)
 @pytest.mark.parametrize(("value", "expected"), [("*FPU", [9]), ("!C", [9, 12])])
 def test_flags_signature_mask(value: str, expected: list[int]) -> None:
     assert hits("flags", value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 masks the ignored flags out for every modifier (*SA,A does not match FA); "
-    "ours only for the exact form",
-)
 def test_flags_ignore_list_applies_to_any_modifier() -> None:
     assert hits("flags", "*SA,A") == [1, 2, 6, 11, 12, 13]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 decides flags:0 before the ignore list (0,A does not match an ACK-only "
-    "packet) and !0 never matches a packet without flags; ours matches both",
-)
 @pytest.mark.parametrize(("value", "expected"), [("0,A", [7]), ("!0", [1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13])])
 def test_flags_zero_forms(value: str, expected: list[int]) -> None:
     assert hits("flags", value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses lowercase flags (flags:sa: 'pcre match failed'); ours accepts",
-)
 def test_flags_lowercase_refused() -> None:
     refuses("flags", "sa")
 
@@ -229,10 +204,6 @@ def test_seq_ack_setup_errors(name: str, value: str | None) -> None:
     refuses(name, value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses seq:0x64 / ack:0x64 ('Extra characters following numeric value'); ours accepts hex",
-)
 @pytest.mark.parametrize("name", ["seq", "ack"])
 def test_seq_ack_refuse_hex(name: str) -> None:
     refuses(name, "0x64")
@@ -260,9 +231,6 @@ def test_window_setup_errors(value: str | None) -> None:
     refuses("window", value)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: Suricata 8.0.8 refuses window:0x400 (pcre parse error); ours accepts hex"
-)
 def test_window_refuses_hex() -> None:
     refuses("window", "0x400")
 
@@ -289,9 +257,5 @@ def test_tcp_mss_setup_errors(value: str | None) -> None:
     refuses("tcp.mss", value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses tcp.mss:>=0 (uint 'can never fail' check); ours accepts (numeric.parse_uint)",
-)
 def test_tcp_mss_refuses_always_true() -> None:
     refuses("tcp.mss", ">=0")
