@@ -19,8 +19,6 @@ HONOURED = {
     "stream.async-oneside": "track TCP sessions seen in one direction only",
     "stream.inline": "inline (IPS) stream inspection: auto (with --simulate-ips), yes or no",
     "stream.reassembly.urgent.policy": "TCP urgent data: oob (default), inline, gap or drop",
-    "stream.midstream-policy": "what a TCP session picked up midstream does to its flow",
-    "exception-policy": "master switch of the exception policies (midstream here)",
     "stream.reassembly.depth": "bytes of each TCP stream direction reassembled (0: no limit)",
     "stream.reassembly.memcap": "memory for TCP stream segments of all flows",
     "stream.reassembly.toserver-chunk-size": "ACKed client data inspected at once",

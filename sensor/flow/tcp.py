@@ -70,6 +70,7 @@ class TcpState:
     __slots__ = (
         "client_fin_ack",
         "client_isn",
+        "client_syn_len",
         "midstream",
         "rst_state",
         "rst_to",
@@ -83,6 +84,7 @@ class TcpState:
         self.rst_state = NONE  # state when the session was reset (Suricata's pstate)
         self.rst_to = 0  # sides that received a RST: 1 the client, 2 the server
         self.client_isn = 0
+        self.client_syn_len = 0  # data on the client's SYN (TCP fast open): the SYN/ACK may ACK it too
         self.server_isn = 0
         self.client_fin_ack = -1  # ACK value that acknowledges the client's FIN, -1 before it
         self.server_fin_ack = -1
@@ -157,6 +159,7 @@ def update_tcp(
         elif ctl == TH_SYN:
             st.state = SYN_SENT
             st.client_isn = seq
+            st.client_syn_len = plen
         elif ctl == TH_ACK and midstream:
             st.state = ESTABLISHED
             st.midstream = True
@@ -165,9 +168,13 @@ def update_tcp(
         if to_server:
             if flags & TH_SYN:
                 st.client_isn = seq  # a SYN resent with a new ISN replaces the old one
+                st.client_syn_len = plen
             elif flags & TH_ACK and async_oneside:
                 st.state = ESTABLISHED
-        elif (flags & _SYN_ACK) == _SYN_ACK and ack == (st.client_isn + 1) & _M32:
+        elif (flags & _SYN_ACK) == _SYN_ACK and (
+            ack == (st.client_isn + 1) & _M32
+            or (st.client_syn_len and ack == (st.client_isn + 1 + st.client_syn_len) & _M32)
+        ):
             st.state = SYN_RECV
             st.server_isn = seq
         return False

@@ -64,9 +64,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sensor.decode.packet import TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_URG, Packet
-from sensor.flow.tcp import CLOSED, ESTABLISHED, NONE, TIME_WAIT
+from sensor.decode.packet import TH_ACK, TH_RST, TH_SYN, TH_URG, Packet
 from sensor.errors import ConfigError
+from sensor.flow.tcp import CLOSED, ESTABLISHED, NONE, TIME_WAIT
 from sensor.suricata_yaml import SuricataConfig
 
 # overlap policies
@@ -96,6 +96,7 @@ _M32 = 0xFFFFFFFF
 _HALF = 0x80000000
 _TCPOPT_WSCALE = 3
 _TCPOPT_TFO = 34
+_TCPOPT_EXPERIMENT = (253, 254)
 _SEG_OVERHEAD = 64  # bytes charged to the memcap per segment besides its data
 _SIZE_UNITS = {"kb": 1 << 10, "kib": 1 << 10, "mb": 1 << 20, "mib": 1 << 20, "gb": 1 << 30, "gib": 1 << 30}
 _end_of = itemgetter(1)
@@ -116,9 +117,7 @@ def new_data_wins(policy: int, new_start: int, new_end: int, old_start: int, old
 
 def parse_size(value: Any) -> int:
     """A Suricata size ("1mb", "256 MiB", "2560", 0) in bytes; ValueError when malformed."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a size: {value!r}")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value).strip().lower().replace(" ", "")
     for unit, mult in _SIZE_UNITS.items():
@@ -137,9 +136,6 @@ class StreamConfig:
     toclient_chunk: int = 2560
     inline: bool = False
     urgent_policy: str = "oob"  # stream.reassembly.urgent.policy: oob, inline, gap or drop
-    # what a session picked up without its SYN does to its flow (stream.midstream-policy):
-    # "" nothing, "pass" or "drop" (either way the flow is not inspected any more)
-    midstream_action: str = ""
     default_policy: int = BSD
     # (network, policy), most specific first
     host_policies: tuple[tuple[Any, int], ...] = field(default=())
@@ -181,7 +177,6 @@ def _stream_config(config: SuricataConfig, ips_mode: bool) -> StreamConfig:
         raise ValueError(f"unknown urgent policy {urgent!r}")
     return StreamConfig(
         urgent_policy=urgent,
-        midstream_action=_midstream_action(config, ips_mode),
         depth=parse_size(config.get("stream.reassembly.depth", 1 << 20)),
         memcap=parse_size(config.get("stream.reassembly.memcap", 256 << 20)),
         toserver_chunk=parse_size(config.get("stream.reassembly.toserver-chunk-size", 2560)),
@@ -189,30 +184,6 @@ def _stream_config(config: SuricataConfig, ips_mode: bool) -> StreamConfig:
         inline=inline,
         host_policies=tuple(policies),
     )
-
-
-def _midstream_action(config: SuricataConfig, ips_mode: bool) -> str:
-    """The midstream exception policy as a flow action (Suricata 8.0.8, tried on crafted pcaps).
-
-    `stream.midstream-policy` wins over the `exception-policy` master switch (default
-    auto: drop-flow in IPS mode while midstream pickup is off, else ignore). drop-flow,
-    drop-packet, pass-flow, pass-packet and bypass stop the flow's inspection in IDS and
-    IPS mode alike; reject does in IPS mode only; from the master switch IDS mode
-    honours only bypass and the pass policies.
-    """
-    own = config.get("stream.midstream-policy")
-    explicit = own not in (None, "")
-    value = str(own if explicit else config.get("exception-policy", "auto") or "auto").strip().lower()
-    if value == "auto":
-        midstream = str(config.get("stream.midstream", False)).strip().lower() in ("yes", "true", "on", "1")
-        value = "drop-flow" if ips_mode and not midstream else "ignore"
-    if value in ("pass-flow", "pass-packet", "bypass"):
-        return "pass"
-    if value in ("drop-flow", "drop-packet", "reject") and (ips_mode or (explicit and value != "reject")):
-        return "drop"
-    if value in ("ignore", "drop-flow", "drop-packet", "reject"):
-        return ""
-    raise ValueError(f"unknown midstream exception policy {value!r}")
 
 
 class HalfStream:
@@ -239,7 +210,6 @@ class HalfStream:
         "right",
         "segs",
         "urg_shift",
-        "window",
     )
 
     def __init__(self, policy: int) -> None:
@@ -250,7 +220,6 @@ class HalfStream:
         self.base = 0  # data before this offset is gone
         self.last_ack = 0
         self.next_win = -1  # -1: receiver's window not known (no window check)
-        self.window = 0
         self.raw = 0  # raw inspection progress
         self.depth_reached = False
         self.noreassembly = False
@@ -339,7 +308,16 @@ class HalfStream:
 class TcpStreams:
     """The two directions of one TCP session (kept on `Flow.stream`)."""
 
-    __slots__ = ("client", "prev_state", "seen", "server", "syn_seen", "win_scale", "wscale_client", "wscale_server")
+    __slots__ = (
+        "client",
+        "prev_state",
+        "seen",
+        "server",
+        "syn_seen",
+        "win_scale",
+        "wscale_client",
+        "wscale_server",
+    )
 
     def __init__(self, client_policy: int, server_policy: int) -> None:
         self.client = HalfStream(client_policy)  # client -> server data
@@ -361,7 +339,6 @@ class Reassembler:
         self._chunk_ts = config.toserver_chunk
         self._chunk_tc = config.toclient_chunk
         self._async = async_oneside
-        self._midstream_action = config.midstream_action
         self._urgent = config.urgent_policy
         self.memuse = 0
         self.stats: dict[str, int] = {
@@ -379,10 +356,6 @@ class Reassembler:
         st: TcpStreams | None = flow.stream
         flags = pkt.tcp_flags
         if st is None:
-            action = self._midstream_action
-            if action and flags & (TH_ACK | TH_FIN) and not flags & TH_RST and flags & (TH_SYN | TH_ACK) != TH_SYN:
-                # a packet other than SYN or RST meeting no session: Suricata's midstream exception
-                flow.detect_state[action] = True
             if state == NONE:
                 return
             cfg = self.config
@@ -404,21 +377,23 @@ class Reassembler:
             ack = pkt.tcp_ack
             if peer.anchor_seq < 0:
                 peer.start(ack)
-            ack = peer.anchor_off + ((ack - peer.anchor_seq + _HALF) & _M32) - _HALF
-            if ack > peer.last_ack:
-                peer.last_ack = ack
+            peer.last_ack = max(
+                peer.last_ack, peer.anchor_off + ((ack - peer.anchor_seq + _HALF) & _M32) - _HALF
+            )
             if st.syn_seen:
                 # windows are known in a session whose handshake was seen
                 win = pkt.tcp_win
                 if st.win_scale and not flags & TH_SYN:
                     win <<= st.wscale_client if pkt.to_server else st.wscale_server
-                peer.window = win
-                if peer.last_ack + win > peer.next_win:
-                    peer.next_win = peer.last_ack + win
+                peer.next_win = max(peer.next_win, peer.last_ack + win)
         payload = pkt.payload
-        if payload and not me.noreassembly and (
-            not (flags & (TH_SYN | TH_RST) or state < ESTABLISHED or (state == CLOSED and prev == CLOSED))
-            or self._syn_data(flags, state, pkt)
+        if (
+            payload
+            and not me.noreassembly
+            and (
+                not (flags & (TH_SYN | TH_RST) or state < ESTABLISHED or (state == CLOSED and prev == CLOSED))
+                or self._syn_data(flags, state, pkt)
+            )
         ):
             if flags & TH_SYN:
                 seq += 1
@@ -438,14 +413,19 @@ class Reassembler:
                 if self._inline and me.segs:
                     # (Suricata places the packet by its raw sequence number, urgent bytes taken out or not)
                     pkt.stream_chunks = self._inline_window(me, start + me.urg_shift, len(payload), pkt)
-        if not self._inline and me.segs and me.raw < me.right and not me.noreassembly:
-            if (
+        if (
+            not self._inline
+            and me.segs
+            and me.raw < me.right
+            and not me.noreassembly
+            and (
                 me.last_ack - me.raw >= (self._chunk_ts if pkt.to_server else self._chunk_tc)
                 or state > TIME_WAIT
                 or me.depth_reached
-            ):
-                pkt.stream_chunks = me.blocks(me.last_ack, False)
-                self.memuse -= me.prune(me.raw)
+            )
+        ):
+            pkt.stream_chunks = me.blocks(me.last_ack, False)
+            self.memuse -= me.prune(me.raw)
         if me.depth_reached and not me.noreassembly:
             me.noreassembly = True
             self.memuse -= me.clear()
@@ -493,13 +473,20 @@ class Reassembler:
         if flags & (TH_RST | TH_ACK) or not flags & TH_SYN or state == CLOSED:
             return False
         opts = pkt.tcp_opts
-        return opts is not None and _TCPOPT_TFO in opts
+        if not opts:
+            return False
+        if _TCPOPT_TFO in opts:
+            return True
+        # the experimental option form before RFC 7413: kind 253 or 254 with magic 0xF989
+        return any(opts.get(kind, b"")[:2] == b"\xf9\x89" for kind in _TCPOPT_EXPERIMENT)
 
     def _add(self, me: HalfStream, start: int, data: bytes, seq_end: int, pkt: Packet) -> bool:
         """Insert `data` at offset `start` (`seq_end`: the sequence number after it); False
         when refused as not added (memcap)."""
         cfg = self.config
         end = start + len(data)
+        if end == start:
+            return True
         depth = cfg.depth
         if depth:
             if me.depth_reached:
@@ -609,7 +596,7 @@ class Reassembler:
 
     def _inline_window(self, me: HalfStream, left: int, plen: int, pkt: Packet) -> tuple[bytes, ...]:
         """Inline mode: the contiguous data around the packet, about a chunk long."""
-        chunk = self._chunk_ts if pkt.to_server else self._chunk_tc
+        keep = chunk = self._chunk_ts if pkt.to_server else self._chunk_tc
         if chunk <= plen or (chunk // 3) * 2 < plen:
             chunk = plen + chunk // 3
         right = left + plen
@@ -653,7 +640,7 @@ class Reassembler:
             progress = me.raw
         if progress > me.raw:
             me.raw = progress
-            self.memuse -= me.prune(progress - chunk)
+            self.memuse -= me.prune(progress - keep)  # a chunk before the progress stays for later windows
         return (data,)
 
 
@@ -664,9 +651,19 @@ def _pseudo_packet(flow: Any, to_server: bool, chunks: tuple[bytes, ...]) -> Pac
     pkt.proto = flow.proto
     pkt.vlan = flow.vlan
     if to_server:
-        pkt.src, pkt.dst, pkt.sp, pkt.dp = flow.client_addr, flow.server_addr, flow.client_port, flow.server_port
+        pkt.src, pkt.dst, pkt.sp, pkt.dp = (
+            flow.client_addr,
+            flow.server_addr,
+            flow.client_port,
+            flow.server_port,
+        )
     else:
-        pkt.src, pkt.dst, pkt.sp, pkt.dp = flow.server_addr, flow.client_addr, flow.server_port, flow.client_port
+        pkt.src, pkt.dst, pkt.sp, pkt.dp = (
+            flow.server_addr,
+            flow.client_addr,
+            flow.server_port,
+            flow.client_port,
+        )
     pkt.tcp_flags = TH_ACK
     pkt.flow = flow
     pkt.to_server = to_server

@@ -27,7 +27,9 @@ ETH = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
 class Session:
     """A TCP conversation written packet by packet, sequence numbers kept automatically."""
 
-    def __init__(self, cport: int = 40000, sport: int = 9999, t0: float = 1_700_000_000.0, net: int = 0) -> None:
+    def __init__(
+        self, cport: int = 40000, sport: int = 9999, t0: float = 1_700_000_000.0, net: int = 0
+    ) -> None:
         self.cip, self.sip = f"10.0.{net}.1", f"10.0.{net}.2"
         self.cport, self.sport = cport, sport
         self.cseq, self.sseq = 1000, 5000
@@ -37,10 +39,18 @@ class Session:
     def _add(self, to_server: bool, flags: str, data: bytes, seq: int | None, ack: int | None) -> Any:
         if to_server:
             s, a = (self.cseq if seq is None else seq), (self.sseq if ack is None else ack)
-            frame = ETH / IP(src=self.cip, dst=self.sip) / TCP(sport=self.cport, dport=self.sport, flags=flags, seq=s)
+            frame = (
+                ETH
+                / IP(src=self.cip, dst=self.sip)
+                / TCP(sport=self.cport, dport=self.sport, flags=flags, seq=s)
+            )
         else:
             s, a = (self.sseq if seq is None else seq), (self.cseq if ack is None else ack)
-            frame = ETH / IP(src=self.sip, dst=self.cip) / TCP(sport=self.sport, dport=self.cport, flags=flags, seq=s)
+            frame = (
+                ETH
+                / IP(src=self.sip, dst=self.cip)
+                / TCP(sport=self.sport, dport=self.cport, flags=flags, seq=s)
+            )
         if "A" in flags:
             frame[TCP].ack = a
         if data:
@@ -281,8 +291,16 @@ def _far_behind(s: Session) -> None:
 
 
 def acceptance() -> list[Any]:
-    return _flows(_syn_data, _synack_data, _third_ack_data, _data_before_handshake, _fin_data, _data_after_fin,
-                  _far_ahead, _far_behind)
+    return _flows(
+        _syn_data,
+        _synack_data,
+        _third_ack_data,
+        _data_before_handshake,
+        _fin_data,
+        _data_after_fin,
+        _far_ahead,
+        _far_behind,
+    )
 
 
 def _rst_no_stream_data(s: Session) -> None:
@@ -370,8 +388,9 @@ def _before_isn(s: Session) -> None:
 
 
 def retransmissions() -> list[Any]:
-    return _flows(_retrans_to_last_ack, _retrans_before_last_ack, _retrans_in_flight, _retrans_partly_new,
-                  _before_isn)
+    return _flows(
+        _retrans_to_last_ack, _retrans_before_last_ack, _retrans_in_flight, _retrans_partly_new, _before_isn
+    )
 
 
 def _depth_spill(s: Session) -> None:
@@ -464,25 +483,86 @@ CASES: list[tuple[str, Callable[[], list[Any]], str, tuple[str, ...], list[tuple
         kinds_closed,
         RULES_KINDS,
         (),
-        [(4, 2), (4, 3), (4, 6), (4, 7), (4, 9), (4, 10), (4, 11), (4, 12), (5, 7), (6, 7), (7, 7), (7, 10),
-         (8, 1), (8, 2), (8, 4), (8, 7), (8, 8), (8, 10), (8, 11), (8, 12), (8, 13), (9, 5), (9, 7), (10, 7),
-         (10, 10)],
+        [
+            (4, 2),
+            (4, 3),
+            (4, 6),
+            (4, 7),
+            (4, 9),
+            (4, 10),
+            (4, 11),
+            (4, 12),
+            (5, 7),
+            (6, 7),
+            (7, 7),
+            (7, 10),
+            (8, 1),
+            (8, 2),
+            (8, 4),
+            (8, 7),
+            (8, 8),
+            (8, 10),
+            (8, 11),
+            (8, 12),
+            (8, 13),
+            (9, 5),
+            (9, 7),
+            (10, 7),
+            (10, 10),
+        ],
     ),
     (
         "flow end inspects what is left; only payload rules run on the pseudo packets",
         kinds_open,
         RULES_KINDS,
         (),
-        [(0, 1), (0, 2), (0, 4), (0, 5), (0, 8), (0, 11), (0, 12), (0, 13), (4, 2), (4, 3), (4, 6), (4, 7),
-         (4, 9), (4, 10), (4, 11), (4, 12), (5, 7), (6, 7), (7, 7), (7, 10)],
+        [
+            (0, 1),
+            (0, 2),
+            (0, 4),
+            (0, 5),
+            (0, 8),
+            (0, 11),
+            (0, 12),
+            (0, 13),
+            (4, 2),
+            (4, 3),
+            (4, 6),
+            (4, 7),
+            (4, 9),
+            (4, 10),
+            (4, 11),
+            (4, 12),
+            (5, 7),
+            (6, 7),
+            (7, 7),
+            (7, 10),
+        ],
     ),
     (
         "flow end inspects unACKed data too",
         kinds_unacked,
         RULES_KINDS,
         (),
-        [(0, 1), (0, 2), (0, 4), (0, 5), (0, 8), (0, 11), (0, 12), (0, 13), (4, 2), (4, 3), (4, 6), (4, 7),
-         (4, 9), (4, 10), (4, 11), (4, 12), (5, 7)],
+        [
+            (0, 1),
+            (0, 2),
+            (0, 4),
+            (0, 5),
+            (0, 8),
+            (0, 11),
+            (0, 12),
+            (0, 13),
+            (4, 2),
+            (4, 3),
+            (4, 6),
+            (4, 7),
+            (4, 9),
+            (4, 10),
+            (4, 11),
+            (4, 12),
+            (5, 7),
+        ],
     ),
     (
         "a chunk of ACKed data is inspected once, content depth counts from the chunk",
@@ -492,8 +572,13 @@ CASES: list[tuple[str, Callable[[], list[Any]], str, tuple[str, ...], list[tuple
         [(8, 1), (8, 2), (10, 2), (13, 1), (13, 2), (13, 3), (13, 4), (15, 5)],
     ),
     ("chunks do not overlap", chunk_border, RULES_BORDER, (), [(0, 2), (8, 3)]),
-    ("IDS: the window packets are inspected later", inline_window, RULES_WINDOW, (),
-     [(4, 2), (4, 3), (11, 1), (11, 2), (11, 4)]),
+    (
+        "IDS: the window packets are inspected later",
+        inline_window,
+        RULES_WINDOW,
+        (),
+        [(4, 2), (4, 3), (11, 1), (11, 2), (11, 4)],
+    ),
     (
         "IPS: every packet inspects a window of the stream around it",
         inline_window,
@@ -506,10 +591,47 @@ CASES: list[tuple[str, Callable[[], list[Any]], str, tuple[str, ...], list[tuple
         acceptance,
         RULES_MARK,
         (),
-        [(0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 3), (1, 4), (1, 5), (9, 1), (9, 3), (9, 4), (9, 5), (17, 5),
-         (19, 1), (19, 2), (19, 3), (19, 4), (23, 1), (23, 3), (23, 4), (23, 5), (33, 5), (35, 1), (35, 2),
-         (35, 3), (35, 4), (42, 5), (44, 1), (44, 2), (44, 3), (44, 4), (50, 1), (50, 3), (50, 4), (50, 5),
-         (60, 1), (60, 3), (60, 4), (60, 5)],
+        [
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (0, 4),
+            (1, 1),
+            (1, 3),
+            (1, 4),
+            (1, 5),
+            (9, 1),
+            (9, 3),
+            (9, 4),
+            (9, 5),
+            (17, 5),
+            (19, 1),
+            (19, 2),
+            (19, 3),
+            (19, 4),
+            (23, 1),
+            (23, 3),
+            (23, 4),
+            (23, 5),
+            (33, 5),
+            (35, 1),
+            (35, 2),
+            (35, 3),
+            (35, 4),
+            (42, 5),
+            (44, 1),
+            (44, 2),
+            (44, 3),
+            (44, 4),
+            (50, 1),
+            (50, 3),
+            (50, 4),
+            (50, 5),
+            (60, 1),
+            (60, 3),
+            (60, 4),
+            (60, 5),
+        ],
     ),
     (
         "RST data is not stream data; a packet with stream data ready is not prefiltered on its payload",
@@ -523,16 +645,49 @@ CASES: list[tuple[str, Callable[[], list[Any]], str, tuple[str, ...], list[tuple
         retransmissions,
         RULES_MARK,
         (),
-        [(6, 5), (17, 1), (17, 3), (17, 4), (17, 5), (26, 5), (36, 5), (38, 1), (38, 2), (38, 3), (38, 4),
-         (44, 5)],
+        [
+            (6, 5),
+            (17, 1),
+            (17, 3),
+            (17, 4),
+            (17, 5),
+            (26, 5),
+            (36, 5),
+            (38, 1),
+            (38, 2),
+            (38, 3),
+            (38, 4),
+            (44, 5),
+        ],
     ),
     (
         "reassembly depth",
         depth,
         RULES_MARK,
         ("--set", "stream.reassembly.depth=10"),
-        [(6, 5), (8, 1), (8, 3), (8, 4), (8, 5), (16, 5), (18, 1), (18, 2), (18, 3), (18, 4), (18, 5), (20, 1),
-         (20, 3), (20, 4), (20, 5), (29, 5), (30, 5), (31, 1), (31, 3), (31, 4), (31, 5)],
+        [
+            (6, 5),
+            (8, 1),
+            (8, 3),
+            (8, 4),
+            (8, 5),
+            (16, 5),
+            (18, 1),
+            (18, 2),
+            (18, 3),
+            (18, 4),
+            (18, 5),
+            (20, 1),
+            (20, 3),
+            (20, 4),
+            (20, 5),
+            (29, 5),
+            (30, 5),
+            (31, 1),
+            (31, 3),
+            (31, 4),
+            (31, 5),
+        ],
     ),
     (
         "data beyond the receiver's window is inspected as a packet",
@@ -541,35 +696,53 @@ CASES: list[tuple[str, Callable[[], list[Any]], str, tuple[str, ...], list[tuple
         (),
         [(4, 1), (4, 3), (4, 4), (4, 5), (4, 6), (12, 5), (14, 1), (14, 2), (14, 3), (14, 4), (14, 6)],
     ),
-    ("midstream flows without pickup: packets", midstream, RULES_DATA, (),
-     [(1, 1), (3, 1), (4, 1), (6, 1), (7, 1), (9, 1)]),
-    ("midstream pickup: stream", midstream, RULES_DATA, ("--set", "stream.midstream=true"),
-     [(0, 1), (0, 1), (0, 1), (0, 1), (0, 1), (0, 1)]),
-    ("IPS drops midstream flows (exception-policy auto)", midstream, RULES_DATA, ("--simulate-ips",), []),
-    ("midstream-policy pass-flow", midstream, RULES_DATA, ("--set", "stream.midstream-policy=pass-flow"), []),
-    ("midstream-policy reject is ignored in IDS mode", midstream, RULES_DATA,
-     ("--set", "stream.midstream-policy=reject"), [(1, 1), (3, 1), (4, 1), (6, 1), (7, 1), (9, 1)]),
+    (
+        "midstream flows without pickup: packets",
+        midstream,
+        RULES_DATA,
+        (),
+        [(1, 1), (3, 1), (4, 1), (6, 1), (7, 1), (9, 1)],
+    ),
+    (
+        "midstream pickup: stream",
+        midstream,
+        RULES_DATA,
+        ("--set", "stream.midstream=true"),
+        [(0, 1), (0, 1), (0, 1), (0, 1), (0, 1), (0, 1)],
+    ),
     ("urgent byte out of band (default)", urgent, RULES_URGENT, (), [(5, 5), (9, 1)]),
-    ("urgent byte inline", urgent, RULES_URGENT, ("--set", "stream.reassembly.urgent.policy=inline"),
-     [(5, 5), (9, 2), (9, 4)]),
-    ("urgent byte as a gap", urgent, RULES_URGENT, ("--set", "stream.reassembly.urgent.policy=gap"), [(5, 5)]),
+    (
+        "urgent byte inline",
+        urgent,
+        RULES_URGENT,
+        ("--set", "stream.reassembly.urgent.policy=inline"),
+        [(5, 5), (9, 2), (9, 4)],
+    ),
+    (
+        "urgent byte as a gap",
+        urgent,
+        RULES_URGENT,
+        ("--set", "stream.reassembly.urgent.policy=gap"),
+        [(5, 5)],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("build", "rules", "extra", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("build", "rules", "extra", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_alerts_as_suricata(
-    tmp_path: Path, build: Callable[[], list[Any]], rules: str, extra: tuple[str, ...], expected: list[tuple[int, int]]
+    tmp_path: Path,
+    build: Callable[[], list[Any]],
+    rules: str,
+    extra: tuple[str, ...],
+    expected: list[tuple[int, int]],
 ) -> None:
     assert replay(tmp_path, build(), rules, *extra) == sorted(expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (sensor.flow.tcp): Suricata 8.0.8 completes a handshake whose SYN/ACK acknowledges TCP fast open "
-    "data (ack = ISN + 1 + data); ours waits for ack = ISN + 1, so the session never gets past SYN_SENT and the "
-    "SYN's data is inspected at flow end instead of on the client's FIN (packet 5)",
-)
 def test_tcp_fast_open_data_is_stream_data(tmp_path: Path) -> None:
+    # the SYN/ACK acknowledges the SYN's data; the FIN (5) inspects it; the SYN itself is a packet
     sess = Session()
     syn = sess.c(b"MARKb", flags="S")
     syn[TCP].options = [("TFO", b"\x01\x02\x03\x04\x05\x06\x07\x08")]

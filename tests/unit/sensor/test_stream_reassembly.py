@@ -65,7 +65,9 @@ def sack(upto: int, isn_c: int = ISN_C) -> Any:
     return frame(False, "A", ISN_S + 1, isn_c + 1 + upto)
 
 
-def feed(frames: list[Any], config: StreamConfig | None = None, **table: Any) -> tuple[list[Packet], Reassembler]:
+def feed(
+    frames: list[Any], config: StreamConfig | None = None, **table: Any
+) -> tuple[list[Packet], Reassembler]:
     flows = FlowTable(**table)
     streams = Reassembler(config or StreamConfig(), async_oneside=table.get("async_oneside", False))
     out = []
@@ -104,21 +106,75 @@ SCENARIOS = [
 ]
 # Suricata 8.0.8's reassembled stream per policy, scenario by scenario
 RESULTS = {
-    BSD: ["@AAAAf#", "@BBBBf#", "@BBBBBBf#", "@BBBBAAf#", "@AAAABBf#", "@AAAAAAf#", "@AAAAAAf#", "@AAAABBf#",
-          "@AAAAAAf#", "@BBAAf#"],
-    LINUX: ["@AAAAf#", "@BBBBf#", "@BBBBBBf#", "@BBBBAAf#", "@BBBBBBf#", "@AAAAAAf#", "@AAAAAAf#", "@AAAABBf#",
-            "@AAAAAAf#", "@BBAAf#"],
-    OLD_LINUX: ["@BBBBf#", "@BBBBf#", "@BBBBBBf#", "@BBBBAAf#", "@BBBBBBf#", "@AAAAAAf#", "@AAAAAAf#",
-                "@AAAABBf#", "@AAAAAAf#", "@BBAAf#"],
-    SOLARIS: ["@BBBBf#", "@BBBBf#", "@BBBBBBf#", "@BBAAAAf#", "@BBBBBBf#", "@AAAAAAf#", "@AAAAAAf#",
-              "@AABBBBf#", "@AAAAAAf#", "@BBAAf#"],
-    FIRST: ["@AAAAf#", "@BBAAf#", "@BBAABBf#", "@BBAAAAf#", "@AAAABBf#", "@AAAAAAf#", "@AAAAAAf#",
-            "@AAAABBf#", "@AAAAAAf#", "@BBAAf#"],
+    BSD: [
+        "@AAAAf#",
+        "@BBBBf#",
+        "@BBBBBBf#",
+        "@BBBBAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@AAAAAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@BBAAf#",
+    ],
+    LINUX: [
+        "@AAAAf#",
+        "@BBBBf#",
+        "@BBBBBBf#",
+        "@BBBBAAf#",
+        "@BBBBBBf#",
+        "@AAAAAAf#",
+        "@AAAAAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@BBAAf#",
+    ],
+    OLD_LINUX: [
+        "@BBBBf#",
+        "@BBBBf#",
+        "@BBBBBBf#",
+        "@BBBBAAf#",
+        "@BBBBBBf#",
+        "@AAAAAAf#",
+        "@AAAAAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@BBAAf#",
+    ],
+    SOLARIS: [
+        "@BBBBf#",
+        "@BBBBf#",
+        "@BBBBBBf#",
+        "@BBAAAAf#",
+        "@BBBBBBf#",
+        "@AAAAAAf#",
+        "@AAAAAAf#",
+        "@AABBBBf#",
+        "@AAAAAAf#",
+        "@BBAAf#",
+    ],
+    FIRST: [
+        "@AAAAf#",
+        "@BBAAf#",
+        "@BBAABBf#",
+        "@BBAAAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@AAAAAAf#",
+        "@AAAABBf#",
+        "@AAAAAAf#",
+        "@BBAAf#",
+    ],
 }
 
 
 def overlap_frames(a: tuple[int, int], b: tuple[int, int]) -> list[Any]:
-    frames = handshake() + [cdata(0, b"@"), cdata(a[0], b"A" * (a[1] - a[0])), cdata(b[0], b"B" * (b[1] - b[0]))]
+    frames = handshake() + [
+        cdata(0, b"@"),
+        cdata(a[0], b"A" * (a[1] - a[0])),
+        cdata(b[0], b"B" * (b[1] - b[0])),
+    ]
     covered = set(range(*a)) | set(range(*b))
     end = max(a[1], b[1]) + 1
     frames += [cdata(x, b"f") for x in range(1, end) if x not in covered]
@@ -176,7 +232,13 @@ def test_inline_first_data_wins_and_rewrites_the_packet() -> None:
 
 
 def test_in_order_data_waits_for_a_chunk_of_acked_data() -> None:
-    frames = handshake() + [cdata(0, b"a" * 1500), sack(1500), cdata(1500, b"b" * 1500), sack(3000), cdata(3000, b"c")]
+    frames = handshake() + [
+        cdata(0, b"a" * 1500),
+        sack(1500),
+        cdata(1500, b"b" * 1500),
+        sack(3000),
+        cdata(3000, b"c"),
+    ]
     pkts, streams = feed(frames)
     assert [p.stream_added for p in pkts[3:]] == [True, False, True, False, True]
     assert pkts[5].stream_chunks is None  # 1500 ACKed: not a chunk yet
@@ -205,13 +267,23 @@ def test_closing_states_inspect_what_is_acked() -> None:
 
 
 def test_server_fin_first_does_not_inspect() -> None:
-    frames = handshake() + [cdata(0, b"hello"), sack(5), frame(False, "FA", ISN_S + 1, ISN_C + 6), cdata(5, b"!")]
+    frames = handshake() + [
+        cdata(0, b"hello"),
+        sack(5),
+        frame(False, "FA", ISN_S + 1, ISN_C + 6),
+        cdata(5, b"!"),
+    ]
     pkts, _ = feed(frames)
     assert pkts[6].stream_chunks is None  # FIN_WAIT1 is not
 
 
 def test_out_of_order_segments_fill_in() -> None:
-    frames = handshake() + [cdata(5, b"world"), cdata(0, b"hello"), sack(10), frame(True, "FA", ISN_C + 11, ISN_S + 1)]
+    frames = handshake() + [
+        cdata(5, b"world"),
+        cdata(0, b"hello"),
+        sack(10),
+        frame(True, "FA", ISN_C + 11, ISN_S + 1),
+    ]
     pkts, _ = feed(frames)
     assert pkts[3].stream_added and pkts[4].stream_added
     assert pkts[6].stream_chunks == (b"helloworld",)
@@ -220,7 +292,12 @@ def test_out_of_order_segments_fill_in() -> None:
 def test_gap_progress_stops_at_the_far_side() -> None:
     # Suricata inspects "x" and "MARK" but moves its progress only to the start of "MARK",
     # which is then inspected again at flow end
-    frames = handshake() + [cdata(0, b"x"), cdata(2, b"MARK"), sack(6), frame(True, "FA", ISN_C + 7, ISN_S + 1)]
+    frames = handshake() + [
+        cdata(0, b"x"),
+        cdata(2, b"MARK"),
+        sack(6),
+        frame(True, "FA", ISN_C + 7, ISN_S + 1),
+    ]
     pkts, streams = feed(frames)
     assert pkts[6].stream_chunks == (b"x", b"MARK")
     assert pkts[6].flow.stream.client.raw == 2
@@ -228,7 +305,12 @@ def test_gap_progress_stops_at_the_far_side() -> None:
 
 
 def test_acked_limit_and_eof() -> None:
-    frames = handshake() + [cdata(0, b"acked"), cdata(5, b"unacked"), sack(5), frame(True, "FA", ISN_C + 13, ISN_S + 1)]
+    frames = handshake() + [
+        cdata(0, b"acked"),
+        cdata(5, b"unacked"),
+        sack(5),
+        frame(True, "FA", ISN_C + 13, ISN_S + 1),
+    ]
     pkts, streams = feed(frames)
     assert pkts[6].stream_chunks == (b"acked",)
     assert leftover(pkts, streams) == [b"unacked"]
@@ -236,7 +318,11 @@ def test_acked_limit_and_eof() -> None:
 
 def test_sequence_numbers_wrap() -> None:
     isn = (1 << 32) - 3
-    frames = handshake(isn_c=isn) + [cdata(0, b"wrap", isn_c=isn), cdata(4, b"around", isn_c=isn), sack(10, isn_c=isn)]
+    frames = handshake(isn_c=isn) + [
+        cdata(0, b"wrap", isn_c=isn),
+        cdata(4, b"around", isn_c=isn),
+        sack(10, isn_c=isn),
+    ]
     frames += [frame(True, "FA", isn + 11, ISN_S + 1)]
     pkts, _ = feed(frames)
     assert pkts[6].stream_chunks == (b"wraparound",)
@@ -270,7 +356,11 @@ def test_rst_and_synack_data_are_not_stream_data() -> None:
 
 
 def test_out_of_window_data_is_refused() -> None:
-    frames = [frame(True, "S", ISN_C), frame(False, "SA", ISN_S, ISN_C + 1, win=100), frame(True, "A", ISN_C + 1, ISN_S + 1)]
+    frames = [
+        frame(True, "S", ISN_C),
+        frame(False, "SA", ISN_S, ISN_C + 1, win=100),
+        frame(True, "A", ISN_C + 1, ISN_S + 1),
+    ]
     pkts, _ = feed(frames + [cdata(0, b"x" * 101)])
     assert not pkts[3].stream_added
     pkts, _ = feed(frames + [cdata(0, b"x" * 100)])
@@ -352,31 +442,17 @@ def test_stream_config_from_yaml(tmp_path: Any) -> None:
         "%YAML 1.1\n---\nstream:\n  inline: auto\n  reassembly:\n    depth: 4kb\n    toserver-chunk-size: 100\n"
         "host-os-policy:\n  linux: [10.0.0.0/8]\n  vista: [10.1.0.0/16]\n"
     )
-    config = stream_config(load_suricata_yaml(str(path), ["stream.reassembly.urgent.policy=gap"]), ips_mode=True)
-    assert config.inline and config.depth == 4096 and config.toserver_chunk == 100 and config.toclient_chunk == 2560
+    config = stream_config(
+        load_suricata_yaml(str(path), ["stream.reassembly.urgent.policy=gap"]), ips_mode=True
+    )
+    assert (
+        config.inline
+        and config.depth == 4096
+        and config.toserver_chunk == 100
+        and config.toclient_chunk == 2560
+    )
     assert config.urgent_policy == "gap"
     assert config.policy_for(ipaddress.ip_address("10.1.2.3").packed) == FIRST
     assert config.policy_for(ipaddress.ip_address("10.2.2.3").packed) == LINUX
     with pytest.raises(ConfigError):
         stream_config(load_suricata_yaml(None, ["stream.reassembly.depth=huge"]), ips_mode=False)
-
-
-@pytest.mark.parametrize(
-    ("sets", "ips", "action"),
-    [
-        ([], False, ""),
-        ([], True, "drop"),  # exception-policy defaults to auto: drop-flow in IPS mode
-        (["stream.midstream=true"], True, ""),
-        (["stream.midstream-policy=pass-flow"], False, "pass"),
-        (["stream.midstream-policy=bypass"], True, "pass"),
-        (["stream.midstream-policy=drop-flow"], False, "drop"),
-        (["stream.midstream-policy=reject"], False, ""),
-        (["stream.midstream-policy=reject"], True, "drop"),
-        (["exception-policy=drop-flow"], False, ""),
-        (["exception-policy=bypass"], False, "pass"),
-        (["exception-policy=ignore"], True, ""),
-        (["stream.midstream=true", "stream.midstream-policy=drop-flow"], False, "drop"),
-    ],
-)
-def test_midstream_exception_policy(sets: list[str], ips: bool, action: str) -> None:
-    assert stream_config(load_suricata_yaml(None, sets), ips_mode=ips).midstream_action == action
