@@ -100,7 +100,9 @@ def replay_command(
         stream = stream_config(config, ips_mode=simulate_ips)
         host_os = STOCK_HOST_OS_POLICY if suricata_config is None else config.get("host-os-policy")
         defrag_policy_for = defrag_policy_lookup(host_os)
-        ms_policy = midstream_policy(config, ips_mode=simulate_ips, midstream=settings.midstream)
+        ms_policy, policy_warnings = midstream_policy(config, ips_mode=simulate_ips, midstream=settings.midstream)
+        for warning in policy_warnings:
+            log.warning("exception_policy_adjusted", detail=warning)
         for warning in settings.warnings:
             log.warning("setting_not_supported", detail=warning)
         loaded = load_ruleset(rule_specs, config, ips_mode=simulate_ips)

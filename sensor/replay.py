@@ -117,6 +117,7 @@ class Replayer:
             self._inspect(pkt)
             if whole is not None:
                 self.stats.pseudo_packets += 1
+                whole.pkt_src = "defrag"
                 self._process(whole)
             return
         if pkt.ip_version:
@@ -135,6 +136,7 @@ class Replayer:
         self._inspect(pkt)
         if pkt.inner is not None:
             self.stats.pseudo_packets += 1
+            pkt.inner.pkt_src = _tunnel_source(pkt)
             self._process(pkt.inner)
 
     def _flow_ended(self, flow: Flow) -> None:
@@ -161,3 +163,12 @@ class Replayer:
         for a in alerted:
             self.stats.alerts += 1
             self.sink(alert_record(pkt, a.rule, a.action, host=host, ips_mode=ips))
+
+
+def _tunnel_source(outer: Packet) -> str:
+    """Suricata's pkt_src for a tunnel's inner packet, named after the carrying layer."""
+    if outer.proto == 47:
+        return "gre tunnel"
+    if outer.proto in (4, 41):
+        return "ipv4 tunnel" if outer.ip_version == 4 else "ipv6 tunnel"
+    return "tunnel"

@@ -10,14 +10,24 @@ Hot path: dict lookups only; no exceptions for malformed input, no logging.
 from __future__ import annotations
 
 from sensor.capture import linktypes
+from sensor.decode.arp import decode_arp
+from sensor.decode.chdlc import decode_chdlc
 from sensor.decode.ethernet import (
     ETHERTYPE_8021AD,
     ETHERTYPE_8021AH,
+    ETHERTYPE_ARP,
+    ETHERTYPE_DCE,
     ETHERTYPE_DECODERS,
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
+    ETHERTYPE_MPLS_MC,
+    ETHERTYPE_MPLS_UC,
+    ETHERTYPE_NSH,
+    ETHERTYPE_PPPOE_DISC,
+    ETHERTYPE_PPPOE_SESS,
     ETHERTYPE_QINQ,
     ETHERTYPE_VLAN,
+    ETHERTYPE_VNTAG,
     DecodeFn,
     decode_ethernet,
 )
@@ -27,12 +37,17 @@ from sensor.decode.icmp4 import decode_icmpv4
 from sensor.decode.icmp6 import decode_icmpv6
 from sensor.decode.ipv4 import IPPROTO_DECODERS, IPV4_HEADER_LEN, decode_ipv4
 from sensor.decode.ipv6 import decode_ipv6
+from sensor.decode.mpls import decode_mpls
+from sensor.decode.nsh import decode_nsh
 from sensor.decode.null import decode_loop, decode_null
 from sensor.decode.packet import Packet
+from sensor.decode.ppp import decode_ppp
+from sensor.decode.pppoe import decode_pppoe_discovery, decode_pppoe_session
 from sensor.decode.sll import decode_sll, decode_sll2
 from sensor.decode.tcp import decode_tcp
 from sensor.decode.udp import decode_udp
 from sensor.decode.vlan import decode_8021ah, decode_vlan
+from sensor.decode.vntag import decode_dce, decode_vntag
 
 _IPV4_PKT_TOO_SMALL = event_id("decoder.ipv4.pkt_too_small")
 _IPRAW_INVALID_IP_VERSION = event_id("decoder.ipraw.invalid_ip_version")
@@ -54,6 +69,8 @@ def decode_raw(pkt: Packet, buf: bytes, off: int, end: int) -> None:
 
 LINKTYPE_DECODERS: dict[int, DecodeFn] = {
     linktypes.ETHERNET: decode_ethernet,
+    linktypes.PPP: decode_ppp,
+    linktypes.C_HDLC: decode_chdlc,
     linktypes.NULL: decode_null,
     linktypes.LOOP: decode_loop,
     linktypes.RAW_DLT12: decode_raw,
@@ -73,6 +90,14 @@ ETHERTYPE_DECODERS.update(
         ETHERTYPE_8021AD: decode_vlan,
         ETHERTYPE_QINQ: decode_vlan,
         ETHERTYPE_8021AH: decode_8021ah,
+        ETHERTYPE_ARP: decode_arp,
+        ETHERTYPE_MPLS_UC: decode_mpls,
+        ETHERTYPE_MPLS_MC: decode_mpls,
+        ETHERTYPE_PPPOE_DISC: decode_pppoe_discovery,
+        ETHERTYPE_PPPOE_SESS: decode_pppoe_session,
+        ETHERTYPE_NSH: decode_nsh,
+        ETHERTYPE_VNTAG: decode_vntag,
+        ETHERTYPE_DCE: decode_dce,
     }
 )
 

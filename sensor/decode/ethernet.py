@@ -2,8 +2,10 @@
 
 Step 2 of 10 (decode). `ETHERTYPE_DECODERS` maps an ethertype to the decoder of the
 header that follows; it is filled once by `sensor.decode.dispatch` (so that this module
-imports no layer-3 code) and read by Ethernet, VLAN, SLL, GRE and the tunnel spawner.
-Every decoder here has the signature `(pkt, buf, off, end) -> None`: decode `buf[off:end]`.
+imports no layer-3 code) and read by Ethernet, VLAN, SLL, VNTAG, DCE, Cisco HDLC, GRE and
+the tunnels. It holds exactly the ethertypes Suricata 8 decodes (its DecodeNetworkLayer):
+any other is `unknown_ethertype`. Every decoder here has the signature
+`(pkt, buf, off, end) -> None`: decode `buf[off:end]`.
 Hot path: no exceptions for malformed input (a named event instead), no slicing, no logging.
 """
 
@@ -21,7 +23,7 @@ ETH_HEADER_LEN = 14
 
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_ARP = 0x0806
-ETHERTYPE_TEB = 0x6558  # transparent Ethernet bridging (Ethernet inside GRE)
+ETHERTYPE_TEB = 0x6558  # transparent Ethernet bridging (Ethernet inside GRE and Geneve)
 ETHERTYPE_VLAN = 0x8100
 ETHERTYPE_IPV6 = 0x86DD
 ETHERTYPE_PPPOE_DISC = 0x8863
@@ -34,27 +36,6 @@ ETHERTYPE_DCE = 0x8903
 ETHERTYPE_VNTAG = 0x8926
 ETHERTYPE_NSH = 0x894F
 ETHERTYPE_QINQ = 0x9100
-
-# Ethertypes Suricata recognises; only those outside this set raise unknown_ethertype,
-# whether or not this sensor decodes them.
-KNOWN_ETHERTYPES = frozenset(
-    {
-        ETHERTYPE_IPV4,
-        ETHERTYPE_IPV6,
-        ETHERTYPE_VLAN,
-        ETHERTYPE_QINQ,
-        ETHERTYPE_8021AD,
-        ETHERTYPE_8021AH,
-        ETHERTYPE_ARP,
-        ETHERTYPE_MPLS_UC,
-        ETHERTYPE_MPLS_MC,
-        ETHERTYPE_DCE,
-        ETHERTYPE_VNTAG,
-        ETHERTYPE_NSH,
-        ETHERTYPE_PPPOE_SESS,
-        ETHERTYPE_PPPOE_DISC,
-    }
-)
 
 # ethertype -> decoder of what follows; filled by sensor.decode.dispatch.
 ETHERTYPE_DECODERS: dict[int, DecodeFn] = {}
@@ -70,9 +51,18 @@ def decode_ethernet(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < ETH_HEADER_LEN:
         pkt.add_event(_PKT_TOO_SMALL)
         return
-    etype = _u16(buf, off + 12)[0]
-    fn = ETHERTYPE_DECODERS.get(etype)
+    fn = ETHERTYPE_DECODERS.get(_u16(buf, off + 12)[0])
     if fn is not None:
         fn(pkt, buf, off + ETH_HEADER_LEN, end)
-    elif etype not in KNOWN_ETHERTYPES:
+    else:
         pkt.add_event(_UNKNOWN_ETHERTYPE)
+
+
+def decode_ethertype(pkt: Packet, buf: bytes, off: int, end: int, etype: int) -> bool:
+    """Hand buf[off:end] to the decoder of `etype`; False, with unknown_ethertype, when there is none."""
+    fn = ETHERTYPE_DECODERS.get(etype)
+    if fn is None:
+        pkt.add_event(_UNKNOWN_ETHERTYPE)
+        return False
+    fn(pkt, buf, off, end)
+    return True

@@ -2,10 +2,12 @@
 inside IPv4 or IPv6, protocols 4 and 41).
 
 Step 2 of 10 (decode). The outer packet keeps proto 47/4/41, `l4_off` at the tunnel header
-and an empty payload; the carried packet is decoded into a new pseudo-packet in
-`pkt.inner` (same ts/pcap_cnt, the outer's VLAN ids, `tunnel_depth` + 1), unless its own
-IP header is broken. GRE nested deeper than MAX_TUNNEL_DEPTH is the event too_many_layers;
-IP-in-IP stops silently at MAX_IP_IN_IP_DEPTH (both as Suricata 8 behaves).
+and an empty payload; the carried packet is decoded into `pkt.inner` by
+`sensor.decode.tunnel.spawn_inner`. GRE carries IPv4, IPv6, Ethernet (0x6558), a VLAN tag
+(0x8100), PPP (0x880b, version 0 or PPTP) and ERSPAN (0x88be); other protocol types are left
+undecoded, as in Suricata 8. GRE nested deeper than MAX_TUNNEL_DEPTH is the event
+too_many_layers (a layer earlier when it carries Ethernet or PPP, silently two earlier for
+ERSPAN); IP-in-IP stops silently at MAX_IP_IN_IP_DEPTH (all as Suricata 8 behaves).
 Hot path: no exceptions for malformed input (named events); the inner datagram is the one
 copy a tunnel makes.
 """
@@ -15,21 +17,27 @@ from __future__ import annotations
 from struct import Struct
 
 from sensor.capture import linktypes
+from sensor.decode.erspan import GRE_PROTO_ERSPAN, decode_erspan, erspan_decoded
 from sensor.decode.ethernet import (
     ETHERTYPE_DECODERS,
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
     ETHERTYPE_TEB,
-    DecodeFn,
+    ETHERTYPE_VLAN,
     decode_ethernet,
 )
 from sensor.decode.events import event_id
 from sensor.decode.packet import Packet
-
-# Suricata 8 (16 decode layers) decodes four GRE tunnels over Ethernet and flags the fifth;
-# IP-in-IP layers are cheaper: it decodes six and silently stops at the seventh.
-MAX_TUNNEL_DEPTH = 4
-MAX_IP_IN_IP_DEPTH = 6
+from sensor.decode.ppp import decode_ppp, ppp_decoded
+from sensor.decode.tunnel import (
+    MAX_IP_IN_IP_DEPTH,
+    MAX_TUNNEL_DEPTH,
+    ethernet_decoded,
+    ip_decoded,
+    spawn_inner,
+    vlan_decoded,
+)
+from sensor.decode.vlan import decode_vlan
 
 GRE_HEADER_LEN = 4
 GRE_PROTO_PPP = 0x880B
@@ -43,10 +51,6 @@ _GRE_RECUR = 0x0700  # recursion control
 _GRE_A = 0x0080  # acknowledgment number present (version 1)
 _GRE_V0_FLAGS = 0x00F8
 _GRE_V1_FLAGS = 0x0078
-
-# PPP protocol numbers carried by PPTP
-_PPP_IPV4 = 0x0021
-_PPP_IPV6 = 0x0057
 
 _u16 = Struct("!H").unpack_from
 _gre = Struct("!HH").unpack_from
@@ -72,30 +76,25 @@ _V6_IN_V6_TOO_SMALL = event_id("decoder.ipv6.ipv6_in_ipv6_too_small")
 _V6_IN_V6_WRONG_VERSION = event_id("decoder.ipv6.ipv6_in_ipv6_wrong_version")
 
 
-def spawn_inner(pkt: Packet, buf: bytes, off: int, end: int, decode: DecodeFn, linktype: int) -> None:
-    """Decode buf[off:end] with `decode` into a new pseudo-packet stored in `pkt.inner`."""
-    data = buf[off:end]
-    inner = Packet(pkt.ts_us, pkt.pcap_cnt, linktype, data)
-    inner.is_pseudo = True
-    inner.tunnel_depth = pkt.tunnel_depth + 1
-    inner.vlan = pkt.vlan
-    decode(inner, data, 0, end - off)
-    # As in Suricata, a carried packet whose IP (or Ethernet) header does not decode is not a
-    # tunnel packet: it is dropped with its events. An inner frame without IP (ARP) stays.
-    if inner.ip_version or (decode is decode_ethernet and inner.events is None):
-        pkt.inner = inner
-
-
-def _spawn_ethertype(pkt: Packet, buf: bytes, off: int, end: int, etype: int) -> None:
+def _spawn_protocol(pkt: Packet, buf: bytes, off: int, end: int, proto: int, fv: int) -> None:
     """Spawn the inner packet for a GRE protocol type; unknown types are left undecoded."""
-    if etype == ETHERTYPE_TEB:
-        if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH - 1:  # the bridged Ethernet header is a layer too
+    depth = pkt.tunnel_depth
+    if proto == ETHERTYPE_IPV4 or proto == ETHERTYPE_IPV6:
+        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[proto], linktypes.RAW, ip_decoded)
+    elif proto == ETHERTYPE_TEB or proto == GRE_PROTO_PPP:
+        if depth >= MAX_TUNNEL_DEPTH - 1:  # the bridged Ethernet or PPP header is a layer too
             pkt.add_event(_TOO_MANY_LAYERS)
+        elif proto == ETHERTYPE_TEB:
+            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded)
         else:
-            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET)
-        return
-    if etype == ETHERTYPE_IPV4 or etype == ETHERTYPE_IPV6:
-        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[etype], linktypes.RAW)
+            spawn_inner(pkt, buf, off, end, decode_ppp, linktypes.PPP, ppp_decoded)
+    elif proto == ETHERTYPE_VLAN:
+        spawn_inner(pkt, buf, off, end, decode_vlan, linktypes.RAW, vlan_decoded)
+    elif proto == GRE_PROTO_ERSPAN and depth < MAX_TUNNEL_DEPTH - 2:
+        if fv & _GRE_S:  # type II: a sequence number and the ERSPAN header
+            spawn_inner(pkt, buf, off, end, decode_erspan, linktypes.RAW, erspan_decoded)
+        else:  # type I: the mirrored frame alone
+            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded)
 
 
 def decode_gre(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -150,11 +149,11 @@ def _decode_gre_v0(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: 
                 pkt.add_event(_V0_MALFORMED_SRE)
                 return
             pos += sre_len
-    _spawn_ethertype(pkt, buf, pos, end, proto)
+    _spawn_protocol(pkt, buf, pos, end, proto, fv)
 
 
 def _decode_gre_v1(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: int) -> None:
-    """Enhanced GRE (PPTP): checks the header as RFC 2637 fixes it, then unwraps PPP."""
+    """Enhanced GRE (PPTP): checks the header as RFC 2637 fixes it, then spawns the PPP frame."""
     if fv & _GRE_C:
         pkt.add_event(_V1_CHKSUM)
         return
@@ -170,11 +169,11 @@ def _decode_gre_v1(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: 
     if fv & _GRE_V1_FLAGS:
         pkt.add_event(_V1_FLAGS)
         return
-    if not fv & _GRE_K:
-        pkt.add_event(_V1_NO_KEY)
-        return
     if proto != GRE_PROTO_PPP:
         pkt.add_event(_V1_WRONG_PROTOCOL)
+        return
+    if not fv & _GRE_K:
+        pkt.add_event(_V1_NO_KEY)
         return
     hlen = GRE_HEADER_LEN + 4
     if fv & _GRE_S:
@@ -184,23 +183,8 @@ def _decode_gre_v1(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: 
     if hlen > end - off:
         pkt.add_event(_V1_HDR_TOO_BIG)
         return
-    pos = off + hlen
-    if end - pos >= 2 and buf[pos] == 0xFF and buf[pos + 1] == 0x03:
-        pos += 2  # PPP address and control fields
-    if pos >= end:
-        return
-    if buf[pos] & 1:  # protocol-field compression: one byte
-        ppp_proto = buf[pos]
-        pos += 1
-    elif end - pos >= 2:
-        ppp_proto = _u16(buf, pos)[0]
-        pos += 2
-    else:
-        return
-    if ppp_proto == _PPP_IPV4:
-        spawn_inner(pkt, buf, pos, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV4], linktypes.RAW)
-    elif ppp_proto == _PPP_IPV6:
-        spawn_inner(pkt, buf, pos, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV6], linktypes.RAW)
+    if _u16(buf, off + 4)[0]:  # payload length 0: an acknowledgment without PPP frame
+        _spawn_protocol(pkt, buf, off + hlen, end, GRE_PROTO_PPP, fv)
 
 
 def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -215,7 +199,7 @@ def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         if buf[off] >> 4 != 4:
             pkt.add_event(_V4_IN_V6_WRONG_VERSION)
             return
-    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV4], linktypes.RAW)
+    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV4], linktypes.RAW, ip_decoded)
 
 
 def decode_ipv6_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -230,4 +214,4 @@ def decode_ipv6_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         if buf[off] >> 4 != 6:
             pkt.add_event(_V6_IN_V6_WRONG_VERSION)
             return
-    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV6], linktypes.RAW)
+    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV6], linktypes.RAW, ip_decoded)

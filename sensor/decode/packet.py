@@ -73,6 +73,7 @@ class Packet:
         "events",  # list[int] | None: decode event ids (sensor.decode.events)
         "inner",  # Packet | None: tunnelled packet carried by this one (GRE, IP-in-IP, 6in4)
         "is_pseudo",  # bool: made by the engine (tunnel inner or reassembled datagram)
+        "pkt_src",  # str: EVE pkt_src: "wire/pcap", "defrag", "gre tunnel", "ipv4 tunnel", ...
         "tunnel_depth",  # int: 0 for a captured frame, parent's + 1 for a tunnel's inner packet
         # flow (set by sensor.flow)
         "flow",  # Flow | None
@@ -119,6 +120,7 @@ class Packet:
         self.events: list[int] | None = None
         self.inner: Packet | None = None
         self.is_pseudo = False
+        self.pkt_src = "wire/pcap"
         self.tunnel_depth = 0
         self.flow: Any = None
         self.to_server = True

@@ -1,7 +1,8 @@
 """Linux "cooked" capture headers: SLL (LINKTYPE_LINUX_SLL, 113) and SLL2 (LINKTYPE_LINUX_SLL2, 276).
 
 Step 2 of 10 (decode), the link layer of `any`-interface captures. Both carry the
-ethertype of the following header, dispatched through the shared ethertype table.
+ethertype of the following header, dispatched through the shared ethertype table
+(an ethertype Suricata does not decode is `ethernet.unknown_ethertype`, as there).
 Hot path: no exceptions for malformed input, no slicing.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from struct import Struct
 
-from sensor.decode.ethernet import ETHERTYPE_DECODERS
+from sensor.decode.ethernet import decode_ethertype
 from sensor.decode.events import event_id
 from sensor.decode.packet import Packet
 
@@ -27,9 +28,7 @@ def decode_sll(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < SLL_HEADER_LEN:
         pkt.add_event(_SLL_TOO_SMALL)
         return
-    fn = ETHERTYPE_DECODERS.get(_u16(buf, off + 14)[0])
-    if fn is not None:
-        fn(pkt, buf, off + SLL_HEADER_LEN, end)
+    decode_ethertype(pkt, buf, off + SLL_HEADER_LEN, end, _u16(buf, off + 14)[0])
 
 
 def decode_sll2(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -37,6 +36,4 @@ def decode_sll2(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < SLL2_HEADER_LEN:
         pkt.add_event(_SLL2_TOO_SMALL)
         return
-    fn = ETHERTYPE_DECODERS.get(_u16(buf, off)[0])
-    if fn is not None:
-        fn(pkt, buf, off + SLL2_HEADER_LEN, end)
+    decode_ethertype(pkt, buf, off + SLL2_HEADER_LEN, end, _u16(buf, off)[0])

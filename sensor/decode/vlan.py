@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from struct import Struct
 
-from sensor.decode.ethernet import ETHERTYPE_DECODERS, KNOWN_ETHERTYPES
+from sensor.decode.ethernet import decode_ethertype
 from sensor.decode.events import event_id
 from sensor.decode.packet import Packet
 
@@ -25,7 +25,6 @@ _HEADER_TOO_SMALL = event_id("decoder.vlan.header_too_small")
 _UNKNOWN_TYPE = event_id("decoder.vlan.unknown_type")
 _TOO_MANY_LAYERS = event_id("decoder.vlan.too_many_layers")
 _8021AH_TOO_SMALL = event_id("decoder.ieee8021ah.header_too_small")
-_UNKNOWN_ETHERTYPE = event_id("decoder.ethernet.unknown_ethertype")
 
 
 def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -38,11 +37,7 @@ def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         return
     tci, etype = _tci_type(buf, off)
     pkt.vlan += (tci & 0x0FFF,)
-    fn = ETHERTYPE_DECODERS.get(etype)
-    if fn is not None:
-        fn(pkt, buf, off + VLAN_HEADER_LEN, end)
-    elif etype not in KNOWN_ETHERTYPES:
-        pkt.add_event(_UNKNOWN_ETHERTYPE)
+    if not decode_ethertype(pkt, buf, off + VLAN_HEADER_LEN, end, etype):
         pkt.add_event(_UNKNOWN_TYPE)
 
 
@@ -51,7 +46,4 @@ def decode_8021ah(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < IEEE8021AH_HEADER_LEN:
         pkt.add_event(_8021AH_TOO_SMALL)
         return
-    etype = _u16(buf, off + 16)[0]
-    fn = ETHERTYPE_DECODERS.get(etype)
-    if fn is not None:
-        fn(pkt, buf, off + IEEE8021AH_HEADER_LEN, end)
+    decode_ethertype(pkt, buf, off + IEEE8021AH_HEADER_LEN, end, _u16(buf, off + 16)[0])

@@ -11,6 +11,8 @@ per packet; the closures it builds do.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +78,7 @@ class CompiledRule:
     metadata: dict[str, list[str]]
     target: str | None
     iponly: bool = False  # Suricata's IP-only type: checked on the first packet of each flow direction
+    like_iponly: bool = False  # IP-only keywords but a negated address: checked on every packet
     # TCP payload source (Suricata's SIG_FLAG_REQUIRE_PACKET / _STREAM / stream-only), see _stream_flags
     require_packet: bool = True
     require_stream: bool = False
@@ -152,7 +155,7 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
             _reject_unknown(name)
         if kw.needs_value and opt.value is None and kw.kind not in ("buffer",):
             raise RuleCompileError(name, "needs a value")
-        if kw.kind not in ("meta", "threshold") and name != "flowbits":
+        if kw.kind not in ("meta", "threshold") and name != "flowbits" and not _keeps_iponly(opt):
             iponly_compatible = False
         if kw.kind == "payload":
             payload_opts.append(opt)
@@ -234,7 +237,12 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
         flowbits_set=frozenset(bits_set),
         flowbits_read=frozenset(bits_read),
     )
-    compiled.iponly = iponly_compatible and _header_is_iponly(header)
+    compiled.iponly = iponly_compatible and not header.negated_address
+    compiled.like_iponly = iponly_compatible and header.negated_address
+    _check_ip_proto(rule, header)
+    if _decode_event_only(rule) and header.protos is None and header.src_any and header.dst_any:
+        # decoder-event-only rules see packets whose IP layer failed to decode too
+        compiled.header = dataclasses.replace(header, needs_ip=False, match=_any_packet)
     if payload is not None and (header.protos is None or 6 in header.protos):
         compiled.require_packet, compiled.require_stream, compiled.stream_only = _stream_flags(rule)
     compiled.match = _compose(compiled)
@@ -270,10 +278,43 @@ def _stream_flags(rule: Rule) -> tuple[bool, bool, bool]:
     return packet, stream, only
 
 
-def _header_is_iponly(header: HeaderMatch) -> bool:
-    """Suricata's IP-only header: IP-level protocol match, ports `any`, no negated address
-    (a negated address makes it "like IP-only", inspected on every packet)."""
-    return header.sp_any and header.dp_any and not header.negated_address
+def _keeps_iponly(opt: Any) -> bool:
+    """`flow:no_stream` alone does not stop a rule from being IP-only (Suricata 8)."""
+    return opt.name == "flow" and (opt.value or "").strip().lower() == "no_stream"
+
+
+def _any_packet(p: Any) -> bool:
+    return True
+
+
+def _decode_event_only(rule: Rule) -> bool:
+    names = {o.name for o in rule.options if KEYWORDS.get(o.name) is not None and KEYWORDS[o.name].kind != "meta"}
+    return names == {"decode-event"}
+
+
+_IP_LEVEL_PROTOCOLS = frozenset({"ip", "ipv4", "ip4", "ipv6", "ip6", "pkthdr"})
+
+
+def _check_ip_proto(rule: Rule, header: HeaderMatch) -> None:
+    """Rule-level checks of `ip_proto` that Suricata makes: only under an IP-level header, and
+    no set of ip_proto options that cannot all hold (an equality with another, two `<`, two `>`,
+    or `>a` with `<b` leaving nothing between)."""
+    values = [(o.value or "").strip().strip('"') for o in rule.options if o.name == "ip_proto"]
+    if not values:
+        return
+    proto = rule.header.proto.lower() if rule.header is not None else ""
+    if proto not in _IP_LEVEL_PROTOCOLS:
+        raise RuleCompileError("ip_proto", f"ip_proto needs an IP-level rule header (ip, ipv4, ipv6), not {proto!r}")
+    if len(values) < 2:
+        return
+    ops = [v[0] if v[:1] in ("<", ">", "!") else "=" for v in values]
+    if "=" in ops or ops.count("<") > 1 or ops.count(">") > 1:
+        raise RuleCompileError("ip_proto", "conflicting ip_proto options")
+    if "<" in ops and ">" in ops:
+        lt = int(values[ops.index("<")][1:].strip() or 0)
+        gt = int(values[ops.index(">")][1:].strip() or 0)
+        if gt + 1 >= lt:
+            raise RuleCompileError("ip_proto", f"ip_proto >{gt} and <{lt} leave no protocol")
 
 
 def _reject_unknown(name: str) -> None:
@@ -317,6 +358,7 @@ def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
                 if chunks:
                     for chunk in chunks:
                         if run(chunk, state):
+                            state.stream_match = True
                             return True
                 if packet_never or (p.stream_added and not packet_always):
                     return False
@@ -381,10 +423,16 @@ def compile_rules(parsed: Iterable[Rule | RuleError], ctx: BuildContext) -> Load
             result.failed.append(RuleProblem(item.file, item.line, item.sid, e.keyword or "header", e.reason, False))
             continue
         key = (item.gid, item.sid)
-        if key in seen:
-            result.failed.append(
-                RuleProblem(item.file, item.line, item.sid, "sid", f"duplicate signature id (gid {item.gid})", False)
-            )
+        older = seen.get(key)
+        if older is not None:
+            if item.rev <= older.rule.rev:
+                result.failed.append(
+                    RuleProblem(item.file, item.line, item.sid, "sid", f"duplicate signature id (gid {item.gid})", False)
+                )
+                continue
+            # a newer revision replaces the loaded rule, as in Suricata
+            result.rules[result.rules.index(older)] = compiled
+            seen[key] = compiled
             continue
         seen[key] = compiled
         result.rules.append(compiled)

@@ -2,9 +2,9 @@
 
 Step 5 of 10 (detection), the per-packet half. `DetectEngine.inspect(pkt)`
 returns the rules that alert on this packet, in Suricata's order (the rule
-number assigned by `detect.order`). A matching `pass` rule alerts nothing,
-stops inspection of the packet and passes the rest of its flow (pass rules
-sort first). Flowbits/flowint actions run on every
+number assigned by `detect.order`). A matching `pass` rule alerts nothing and
+stops inspection of the packet; an IP-only or stream match passes the rest of
+its flow too (pass rules sort first). Flowbits/flowint actions run on every
 full match, alerting or not (noalert, thresholds). Hot path: no logging, no
 exceptions for packet content; per-packet alerts are capped (Suricata's
 packet_alert_max) and the overflow is counted.
@@ -39,9 +39,9 @@ _DROP_ACTIONS = frozenset({"drop", "reject", "rejectsrc", "rejectdst", "rejectbo
 class DetectEngine:
     """Compiled rules plus their prefilters and threshold state.
 
-    In IPS mode a matching drop/reject rule drops the packet and marks its flow
-    dropped (`flow.detect_state["drop"]`); the replay loop then drops the rest of
-    the flow uninspected, as Suricata does.
+    In IPS mode a matching drop/reject rule drops the packet; for IP-only rules and
+    stream matches it also marks the flow dropped (`flow.detect_state["drop"]`) and
+    the replay loop drops the rest of the flow uninspected, as Suricata does.
     """
 
     def __init__(self, rules: Sequence[CompiledRule], thresholds: ThresholdEngine, *, ips_mode: bool = False) -> None:
@@ -82,7 +82,8 @@ class DetectEngine:
             cr = rules[num]
             if (cr.iponly and not iponly_due) or (eof and cr.payload is None):
                 continue
-            if not cr.match(pkt, MatchState()):
+            state = MatchState()
+            if not cr.match(pkt, state):
                 continue
             stats["matches"] += 1
             if cr.postmatch and flow is not None:
@@ -100,13 +101,16 @@ class DetectEngine:
                 if not verdict.alert:
                     stats["alerts_suppressed"] += 1
                     alert = False
+            # a pass or drop reaches the rest of the flow for IP-only rules and stream matches;
+            # a packet keyword or packet payload match affects this packet only (Suricata 8)
+            flow_wide = flow is not None and (cr.iponly or cr.like_iponly or state.stream_match)
             if action == "pass":
-                if flow is not None:
+                if flow_wide:
                     flow.detect_state["pass"] = True
                 break
             if self.ips_mode and action in _DROP_ACTIONS:
                 stats["drops"] += 1
-                if flow is not None:
+                if flow_wide:
                     flow.detect_state["drop"] = True
             if not alert:
                 continue

@@ -48,12 +48,15 @@ _BYTE_KEYWORDS = ("byte_test", "byte_jump", "byte_extract", "byte_math")
 
 
 class MatchState:
-    """Per rule evaluation: byte_extract / byte_math variables (name -> value), shared by its buffers."""
+    """Per rule evaluation: byte_extract / byte_math variables (name -> value), shared by its
+    buffers, and whether the payload matched in reassembled stream data (which widens the
+    reach of a pass or drop to the whole flow)."""
 
-    __slots__ = ("vars",)
+    __slots__ = ("stream_match", "vars")
 
     def __init__(self) -> None:
         self.vars: dict[str, int] = {}
+        self.stream_match = False
 
 
 @dataclass(slots=True)

@@ -41,7 +41,8 @@ def alert_record(pkt: Any, rule: Any, action: str, *, host: str, ips_mode: bool)
     flow = pkt.flow
     if flow is not None:
         rec["flow_id"] = flow.flow_id
-    rec["pcap_cnt"] = pkt.pcap_cnt
+    if not pkt.is_pseudo:
+        rec["pcap_cnt"] = pkt.pcap_cnt  # pseudo packets have none in Suricata's EVE
     rec["event_type"] = "alert"
     if pkt.ip_version:
         rec["src_ip"] = ip_text(pkt.src)
@@ -57,7 +58,7 @@ def alert_record(pkt: Any, rule: Any, action: str, *, host: str, ips_mode: bool)
         rec["icmp_code"] = pkt.icmp_code
     if pkt.vlan:
         rec["vlan"] = list(pkt.vlan)
-    rec["pkt_src"] = "wire/pcap" if not pkt.is_pseudo else "stream"
+    rec["pkt_src"] = "stream (flow timeout)" if pkt.stream_eof else pkt.pkt_src
     if flow is not None:
         rec["direction"] = "to_server" if pkt.to_server else "to_client"
     r = rule.rule

@@ -11,7 +11,7 @@ Hot path (the step): no parsing, no exceptions, no logging; returns 1/0/-1.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sensor.errors import RuleCompileError, UnsupportedRule
@@ -111,8 +111,11 @@ def is_var_name(text: str) -> bool:
 def parse_content_value(value: str | None, keyword: str = "content") -> tuple[bool, bytes]:
     """Decode a content value as written (`"a|0d 0a|b"`, `!"x"`): (negated, bytes).
 
-    Escapes allowed: \\" \\; \\: \\\\ . Hex between pipes: pairs of hex digits,
-    spaces and commas ignored. Private stand-in for rules.content.parse_content.
+    Suricata's decoder, quirks included (measured against 8.0.8): escapes \\" \\; \\:
+    \\\\; hex pairs between pipes, spaces and commas ignored; and when nothing was
+    decoded (no hex byte, no escape) the text is kept as written, pipes and all, with
+    its leading bytes overwritten by the characters outside pipes (`"a||b"` is `ab|b`).
+    Kept instead of rules.content.parse_content, which differs on those points.
     """
     if value is None:
         raise RuleCompileError(keyword, "needs a value")
@@ -120,49 +123,54 @@ def parse_content_value(value: str | None, keyword: str = "content") -> tuple[bo
     negated = text.startswith("!")
     if negated:
         text = text[1:].lstrip()
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+    trailing = len(text) - 1 - len(text[:-1].rstrip("\\"))
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"' or trailing % 2:
         raise RuleCompileError(keyword, "value must be enclosed in double quotes")
-    body = text[1:-1].encode("utf-8")
-    out = bytearray()
-    in_hex = False
-    escape = False
+    buf = bytearray(text[1:-1].encode("utf-8", "surrogateescape"))
+    if not buf:
+        raise RuleCompileError(keyword, "empty content")
+    x = pipes = 0
+    in_hex = escape = converted = False
     half: int | None = None
-    pipes = 0
-    for c in body:
-        if escape:
-            if c not in b':;\\"':
-                raise RuleCompileError(keyword, f"invalid escape '\\{chr(c)}' (only \\\" \\; \\: \\\\)")
-            out.append(c)
-            escape = False
-        elif c == 0x7C:  # |
+    for c in bytes(buf):
+        if c == 0x7C:  # |
             pipes += 1
             if in_hex and half is not None:
-                raise RuleCompileError(keyword, "incomplete hex byte before '|'")
+                raise RuleCompileError(keyword, "incomplete hex code before '|'")
             in_hex = not in_hex
+        elif not escape and c == 0x5C:  # backslash
+            escape = True
         elif in_hex:
             if c in _HEX:
                 if half is None:
                     half = int(chr(c), 16)
                 else:
-                    out.append(half * 16 + int(chr(c), 16))
+                    buf[x] = half * 16 + int(chr(c), 16)
+                    x += 1
                     half = None
+                    converted = True
             elif c not in b" ,":
-                raise RuleCompileError(keyword, f"invalid hex character {chr(c)!r}")
-        elif c == 0x5C:  # backslash
-            escape = True
+                raise RuleCompileError(keyword, f"invalid hex code {chr(c)!r}")
+        elif escape:
+            if c not in b':;\\"':
+                raise RuleCompileError(keyword, f"invalid escape '\\{chr(c)}' (only \\\" \\; \\: \\\\)")
+            buf[x] = c
+            x += 1
+            escape = False
+            converted = True
         elif c == 0x22:
             raise RuleCompileError(keyword, "unescaped double quote inside the content")
         else:
-            out.append(c)
-    if escape:
-        raise RuleCompileError(keyword, "trailing backslash")
+            buf[x] = c
+            x += 1
     if pipes % 2:
-        raise RuleCompileError(keyword, "unterminated hex block ('|')")
+        raise RuleCompileError(keyword, "invalid hex code assembly (unbalanced '|')")
+    out = bytes(buf[:x] if converted else buf)
     if not out:
         raise RuleCompileError(keyword, "empty content")
     if len(out) > 65535:
         raise RuleCompileError(keyword, "content longer than 65535 bytes")
-    return negated, bytes(out)
+    return negated, out
 
 
 IntOrVar = int | str | None
@@ -189,7 +197,6 @@ class ContentSpec:
     # Suricata's DetectContentPropagateLimits writes a minimum start into relative contents,
     # which inspection then enforces (see sensor.detect.inspect); 0 when none.
     prop_offset: int = 0
-    modifiers: list[str] = field(default_factory=list)
 
     @property
     def relative(self) -> bool:
@@ -236,7 +243,6 @@ def _num_or_var(name: str, value: str | None, known: set[str], lo: int, hi: int,
 
 def apply_modifier(cd: ContentSpec, name: str, value: str | None, known_vars: set[str], buffer: str) -> None:
     """Apply one content modifier to the last content, with Suricata 8's setup checks."""
-    cd.modifiers.append(name)
     if name == "nocase":
         _no_value(name, value)
         if cd.nocase:

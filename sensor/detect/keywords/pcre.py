@@ -709,7 +709,6 @@ class _Translator:
 class PcreSpec:
     """A pcre option ready to compile into a step."""
 
-    source: str
     regex: re.Pattern[bytes]
     negated: bool
     relative: bool
@@ -774,12 +773,12 @@ def setup_pcre(value: str | None, buffer: str) -> PcreSpec:
         raise UnsupportedRule(
             KW, f"http buffer flag {buffer_flag} needs app-layer ({PCRE_BUFFER_FLAGS[buffer_flag]})"
         )
-    source, py_flags, needs_slice = translate_pcre(pattern.encode("utf-8"), flags)
+    source, py_flags, needs_slice = translate_pcre(pattern.encode("utf-8", "surrogateescape"), flags)
     try:
         regex = re.compile(source.encode("latin-1"), py_flags)
     except re.error as e:
         raise UnsupportedRule(KW, f"translated pattern rejected by Python re ({e})") from None
-    return PcreSpec(text, regex, negated, "R" in flags, "A" in flags, needs_slice, buffer_flag)
+    return PcreSpec(regex, negated, "R" in flags, "A" in flags, needs_slice, buffer_flag)
 
 
 def make_pcre_step(spec: PcreSpec, nxt: Step | None, relative_next: bool) -> Step:

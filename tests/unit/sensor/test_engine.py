@@ -122,12 +122,6 @@ def test_ip_only_rules_fire_once_per_flow_direction(tmp_path: Path) -> None:
     assert seq(replay(tmp_path, TCP_FRAMES, rules)) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 classifies a rule with ports but no other match as IP-only (engine-analysis: "
-    "ip_only) and fires it once per flow direction; ours (build._header_is_iponly needs sp/dp any) fires it on "
-    "every packet",
-)
 def test_ip_only_rule_with_ports_fires_once_per_flow_direction(tmp_path: Path) -> None:
     rules = (
         'alert tcp any any -> any 80 (msg:"to 80"; sid:13;)\n'
@@ -179,12 +173,6 @@ def test_pass_stream_match_passes_rest_of_tcp_flow(tmp_path: Path) -> None:
     assert all(r["flow"]["src_port"] == 40002 for r in records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 applies a pass/drop to the flow only for IP-only/like-IP-only/PD-only/app-layer "
-    "rules or a stream/state match; a packet-payload match on UDP passes that packet only (flow A alerts on "
-    "3, 4, 5 after LOGIN passed 1). Ours (engine.inspect) always passes the whole flow",
-)
 def test_pass_packet_match_on_udp_passes_that_packet_only(tmp_path: Path) -> None:
     rules = (
         'pass udp any any -> any any (msg:"pass"; content:"LOGIN"; sid:10;)\n'
@@ -195,11 +183,6 @@ def test_pass_packet_match_on_udp_passes_that_packet_only(tmp_path: Path) -> Non
     assert seq(replay(tmp_path, UDP_FRAMES, rules)) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a pass rule matching by packet keyword (dsize) passes only that packet in Suricata 8.0.8, on "
-    "TCP too; ours passes the whole flow",
-)
 def test_pass_packet_keyword_match_on_tcp_passes_that_packet_only(tmp_path: Path) -> None:
     rules = (
         'pass tcp any any -> any any (msg:"pass"; dsize:13; sid:10;)\n'
@@ -251,11 +234,6 @@ def test_drop_without_ips_is_an_alert(tmp_path: Path) -> None:
     assert {r["alert"]["action"] for r in records} == {"allowed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in Suricata 8.0.8 IPS mode a drop rule's packet-payload match on UDP drops that packet only "
-    "(flow A still alerts on 3, 4, 5); ours drops the rest of the flow",
-)
 def test_ips_drop_packet_match_on_udp_drops_that_packet_only(tmp_path: Path) -> None:
     rules = (
         'drop udp any any -> any any (msg:"drop"; content:"LOGIN"; sid:30;)\n'
@@ -335,12 +313,6 @@ def test_load_report_failed_and_unsupported(tmp_path: Path) -> None:
     assert str(report.failed[0]).startswith(f"{path}:2 sid=5 keyword=sid: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 replaces a loaded rule by a later one with the same sid and a higher rev "
-    "('Signature with newer revision, so the older sig replaced'), and refuses only a duplicate with an "
-    "equal or lower rev; ours (build.compile_rules) always keeps the first and fails the rest",
-)
 def test_duplicate_sid_with_higher_rev_replaces(tmp_path: Path) -> None:
     rules = (
         'alert udp any any -> any any (msg:"old"; content:"ACK"; sid:8; rev:1;)\n'

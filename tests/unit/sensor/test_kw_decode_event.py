@@ -136,12 +136,6 @@ def test_decode_event_rules_alert_through_the_engine(tmp_path: Path) -> None:
     assert alerts == [(2, 1), (4, 2), (5, 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 runs decode-event-only rules with an `ip` header on packets whose IP layer "
-    "failed to decode (its decoder-event rule group): `alert ip ... decode-event:ipv4.pkt_too_small` alerts "
-    "on the 12-byte IPv4 packet; ours requires a decoded IP layer for `ip`",
-)
 def test_decode_event_only_ip_rule_alerts_on_undecodable_packet(tmp_path: Path) -> None:
     alerts = replay(
         tmp_path, 'alert ip any any -> any any (msg:"x"; decode-event:ipv4.pkt_too_small; sid:1;)\n'

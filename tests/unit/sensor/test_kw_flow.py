@@ -180,11 +180,6 @@ def test_flow_repeated_option_refused(value: str) -> None:
         flow(value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in Suricata 8.0.8 `flow:no_stream` alone keeps a rule IP-only (engine-analysis: ip_only), "
-    "so it fires on the first packet of each flow direction only; ours fires on every packet",
-)
 def test_flow_no_stream_alone_is_ip_only(tmp_path: Path) -> None:
     pcap = tmp_path / "flow.pcap"
     frames = [f.copy() for f in FRAMES]

@@ -238,11 +238,6 @@ def test_ip_proto_allowed_with_ip_level_header(proto: str) -> None:
     compile_text(f'alert {proto} any any -> any any (msg:"x"; ip_proto:17; sid:1;)')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses ip_proto unless the header protocol is ip ('Signature can use "
-    "ip_proto keyword only when we use alert ip'); ours loads it (the bundled sample rule 9000009 too)",
-)
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
 def test_ip_proto_refused_with_transport_header(proto: str) -> None:
     with pytest.raises(RuleCompileError) as info:
@@ -250,11 +245,6 @@ def test_ip_proto_refused_with_transport_header(proto: str) -> None:
     assert info.value.keyword == "ip_proto"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8 refuses two equality ip_proto in one rule ('can't use a eq ipproto "
-    "without any operators attached to them in the same sig'); ours loads a rule that never matches",
-)
 def test_ip_proto_two_equalities_refused() -> None:
     with pytest.raises(RuleCompileError):
         compile_text('alert ip any any -> any any (msg:"x"; ip_proto:6; ip_proto:17; sid:1;)')
