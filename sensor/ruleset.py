@@ -22,7 +22,7 @@ from rules.model import Rule
 from rules.thresholdconfig import parse_threshold_file
 from sensor.detect.build import BuildContext, LoadResult, compile_rules
 from sensor.detect.engine import DetectEngine
-from sensor.detect.order import rule_order_info, sort_rules
+from sensor.detect.order import DEFAULT_ACTION_ORDER, rule_order_info, sort_rules
 from sensor.detect.threshold import ThresholdEngine, ThresholdEntry
 from sensor.errors import ConfigError
 from sensor.suricata_yaml import SuricataConfig
@@ -81,6 +81,19 @@ def build_context(config: SuricataConfig) -> BuildContext:
     return BuildContext(variables, classification, ThresholdEngine(entries))
 
 
+def action_order(config: SuricataConfig) -> tuple[str, ...]:
+    """Suricata's `action-order` setting (default pass, drop, reject, alert)."""
+    configured = config.get("action-order")
+    if configured is None:
+        return DEFAULT_ACTION_ORDER
+    if not isinstance(configured, list) or not all(str(a) in _ORDERABLE for a in configured):
+        raise ConfigError(f"action-order: must list actions among {', '.join(_ORDERABLE)}, got {configured!r}")
+    return tuple(str(a) for a in configured)
+
+
+_ORDERABLE = ("pass", "drop", "reject", "alert")
+
+
 def load_ruleset(rule_specs: Sequence[str], config: SuricataConfig, *, ips_mode: bool = False) -> LoadedRuleset:
     """Parse, compile, order and index every rule named by `rule_specs`."""
     started = time.perf_counter()
@@ -88,7 +101,9 @@ def load_ruleset(rule_specs: Sequence[str], config: SuricataConfig, *, ips_mode:
     ctx = build_context(config)
     report = compile_rules(_parse_all(files), ctx)
     priorities = {name: prio for name, (_, prio) in ctx.classification.items()}
-    ordered = sort_rules(report.rules, key=lambda cr: rule_order_info(cr.rule, priorities))
+    ordered = sort_rules(
+        report.rules, key=lambda cr: rule_order_info(cr.rule, priorities), action_order=action_order(config)
+    )
     for num, cr in enumerate(ordered):
         cr.num = num
     report.rules = ordered

@@ -25,6 +25,7 @@ HONOURED = {
     "stream.reassembly.toclient-chunk-size": "ACKed server data inspected at once",
     "threshold-file": "threshold.config for global thresholds and suppressions",
     "classification-file": "classification.config for categories and severities",
+    "action-order": "order in which rule actions are evaluated",
     "stream.midstream-policy": "exception policy for sessions picked up midstream",
     "exception-policy": "exception policy master switch (midstream pick-ups today)",
 }
