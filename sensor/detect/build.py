@@ -155,7 +155,10 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
             _reject_unknown(name)
         if kw.needs_value and opt.value is None and kw.kind not in ("buffer",):
             raise RuleCompileError(name, "needs a value")
-        if kw.kind not in ("meta", "threshold") and name != "flowbits" and not _keeps_iponly(opt):
+        if (kw.kind not in ("meta", "threshold") and name != "flowbits" and not _keeps_iponly(opt)) or (
+            name == "prefilter"
+        ):
+            # an explicit `prefilter` puts the rule in a prefilter engine: a packet rule, not IP-only
             iponly_compatible = False
         if kw.kind == "payload":
             payload_opts.append(opt)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sensor.capture import linktypes
 from sensor.decode.dispatch import decode_frame
 from sensor.decode.events import EVENTS
-from sensor.decode.gre import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
+from sensor.decode.tunnel import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
 from sensor.decode.packet import Packet
 from sensor.stream.defrag import Defragmenter
 
@@ -59,6 +59,15 @@ UDP = struct.pack("!HHHH", 53, 53, 13, 0) + b"hello"
 ICMP4 = struct.pack("!BBHHH", 3, 1, 0, 0, 0) + ip4(17, UDP)
 ICMP6 = struct.pack("!BBHHH", 128, 0, 0, 1, 2) + b"ping"
 HBH_FRAG = bytes([44, 0, 5, 2, 0, 0, 1, 0]) + struct.pack("!BBHI", 17, 0, 1, 7) + UDP
+MPLS_100 = struct.pack("!I", (100 << 12) | 64)
+MPLS_200_BOTTOM = struct.pack("!I", (200 << 12) | 0x100 | 64)
+ARP = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + bytes(20)
+VXLAN = struct.pack("!BBHI", 0x08, 0, 0, 42 << 8)
+GENEVE_TEB = struct.pack("!BBHI", 1, 0, 0x6558, 42 << 8) + struct.pack("!HBB", 0x0102, 0x80, 0)
+
+
+def udp(sp: int, dp: int, payload: bytes) -> bytes:
+    return struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
 
 # (link type, valid frame) seeds for the mutation strategy
 SEEDS: list[tuple[int, bytes]] = [
@@ -89,6 +98,23 @@ SEEDS: list[tuple[int, bytes]] = [
     ),
     (linktypes.IPV4, ip4(6, TCP)),
     (linktypes.IPV6, ip6(51, struct.pack("!BBHII", 17, 4, 0, 1, 1) + bytes(12) + UDP)),
+    (linktypes.PPP, b"\xff\x03\x00\x21" + ip4(6, TCP)),
+    (linktypes.PPP, b"\x57" + ip6(17, UDP)),
+    (linktypes.C_HDLC, b"\x0f\x00\x08\x00" + ip4(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x88\x64" + struct.pack("!BBHH", 0x11, 0, 1, 2 + 33) + b"\x00\x21" + ip4(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x88\x63\x11\x09\x00\x00\x00\x08\x01\x01\x00\x00\x01\x02\x00\x00"),
+    (linktypes.ETHERNET, MAC + b"\x88\x47" + MPLS_100 + MPLS_200_BOTTOM + ip4(6, TCP)),
+    (linktypes.ETHERNET, MAC + b"\x88\x47" + MPLS_200_BOTTOM + bytes(4) + MAC + b"\x86\xdd" + ip6(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x08\x06" + ARP),
+    (linktypes.ETHERNET, MAC + b"\x89\x4f" + struct.pack("!HBBI", 6, 1, 3, 255) + bytes(16) + MAC + b"\x08\x00" + ip4(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x89\x26" + struct.pack("!HHH", 5, 7, 0x0800) + ip4(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x89\x03" + b"\x00\x00" + MAC + b"\x08\x00" + ip4(17, UDP)),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, struct.pack("!HHIHHI", 0x1000, 0x88BE, 1, 0x1017, 0, 0) + MAC + b"\x08\x00" + ip4(6, TCP))),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, b"\x00\x00\x88\x0b\x21" + ip4(17, UDP))),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, b"\x00\x00\x81\x00\x00\x05\x08\x00" + ip4(17, UDP))),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(1000, 4789, VXLAN + MAC + b"\x08\x00" + ip4(6, TCP)))),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(1000, 6081, GENEVE_TEB + MAC + b"\x08\x00" + ip4(17, UDP)))),
+    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(3544, 1000, b"\x00\x00" + bytes(6) + ip6(17, UDP)))),
 ]
 
 
@@ -141,7 +167,10 @@ def test_mutated_valid_frames(case: tuple[int, bytes]) -> None:
 def test_seeds_decode_cleanly() -> None:
     for linktype, frame in SEEDS:
         pkt = decode_checked(linktype, frame)
-        assert pkt.ip_version in (4, 6), frame.hex()
+        if frame[12:14] in (b"\x08\x06", b"\x88\x63"):  # ARP, PPPoE discovery: no IP
+            assert pkt.events is None and pkt.ip_version == 0, frame.hex()
+        else:
+            assert pkt.ip_version in (4, 6), frame.hex()
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

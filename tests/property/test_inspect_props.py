@@ -1,4 +1,8 @@
-"""Property tests: content matching agrees with a brute-force reference; Hyperscan agrees with find."""
+"""Property tests for payload inspection.
+
+Single contents with offset/depth/nocase and distance/within pairs agree with a
+brute-force reference; Hyperscan (with ext bounds) agrees with bytes.find.
+"""
 
 from __future__ import annotations
 

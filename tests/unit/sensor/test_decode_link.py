@@ -79,8 +79,9 @@ def test_ethernet_not_an_ethertype(etype: int) -> None:
     assert names(decode(eth(etype, b"\x42\x42\x03" + b"\x00" * 40))) == ["decoder.ethernet.unknown_ethertype"]
 
 
-def test_ethernet_known_but_undecoded_ethertype_is_quiet() -> None:
-    pkt = decode(eth(0x0806, b"\x00" * 28))  # ARP
+def test_ethernet_arp_request_is_quiet() -> None:
+    arp = bytes.fromhex("0001080006040001") + MACS[:6] + bytes(4) + MACS[6:] + bytes(4)
+    pkt = decode(eth(0x0806, arp))
     assert pkt.events is None and pkt.ip_version == 0
 
 

@@ -9,7 +9,7 @@ import pytest
 from sensor.capture import linktypes
 from sensor.decode.dispatch import decode_frame
 from sensor.decode.events import event_name
-from sensor.decode.gre import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
+from sensor.decode.tunnel import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
 from sensor.decode.packet import Packet
 
 OUT_SRC4 = bytes([203, 0, 113, 1])
@@ -57,7 +57,7 @@ def test_gre_v0_ipv4() -> None:
     assert outer.events is None
     assert (outer.proto, outer.payload, outer.l4_off, outer.src) == (47, b"", 18 + 20, OUT_SRC4)
     inner = assert_inner_udp4(outer)
-    assert inner.vlan == (42,) and inner.linktype == linktypes.RAW
+    assert inner.vlan == () and inner.linktype == linktypes.RAW  # Suricata 8 does not copy the outer VLANs
 
 
 def test_gre_v0_optional_fields_and_ipv6() -> None:
@@ -204,3 +204,89 @@ def test_ip_in_ip_nesting_stops_quietly() -> None:
     last, depth = innermost(decode(frame, linktypes.IPV4))
     assert depth == MAX_IP_IN_IP_DEPTH
     assert last.events is None and last.proto == 4
+
+
+MACS = bytes.fromhex("020000000001020000000002")
+
+
+def gre_seq(proto: int) -> bytes:
+    return struct.pack("!HHI", 0x1000, proto, 7)  # sequence number present
+
+
+def erspan2(vlan: int = 0, version: int = 1) -> bytes:
+    return struct.pack("!HHI", (version << 12) | vlan, 0x0001, 0)
+
+
+def test_erspan_type2_carries_its_vlan() -> None:
+    outer = decode(ip4(47, gre_seq(0x88BE) + erspan2(vlan=23) + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    inner = assert_inner_udp4(outer)
+    assert outer.events is None and inner.vlan == (23,) and inner.l3_off == 8 + 14
+
+
+def test_erspan_type1_is_bare_ethernet() -> None:
+    outer = decode(ip4(47, b"\x00\x00\x88\xbe" + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    inner = assert_inner_udp4(outer)
+    assert inner.vlan == () and inner.linktype == linktypes.ETHERNET
+
+
+@pytest.mark.parametrize(
+    "body",
+    [erspan2()[:7], erspan2(version=2) + MACS + b"\x08\x00" + INNER_UDP4, erspan2() + MACS],
+    ids=["header-too-small", "unsupported-version", "no-ethernet"],
+)
+def test_broken_erspan_is_not_a_tunnel_packet(body: bytes) -> None:
+    outer = decode(ip4(47, gre_seq(0x88BE) + body), linktypes.IPV4)  # the events leave with the packet
+    assert outer.events is None and outer.inner is None
+
+
+def test_erspan_type3_is_not_decoded() -> None:
+    outer = decode(ip4(47, gre_seq(0x22EB) + bytes(12) + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    assert outer.events is None and outer.inner is None
+
+
+def test_erspan_nesting_stops_quietly() -> None:
+    frame = INNER_UDP4
+    for _ in range(4):
+        frame = ip4(47, gre_seq(0x88BE) + erspan2() + MACS + b"\x08\x00" + frame)
+    last, depth = innermost(decode(frame, linktypes.IPV4))
+    assert depth == MAX_TUNNEL_DEPTH - 2 and last.events is None
+
+
+def test_gre_vlan_tunnel() -> None:
+    outer = decode(ip4(47, b"\x00\x00\x81\x00" + b"\x00\x05\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    assert assert_inner_udp4(outer).vlan == (5,)
+    outer = decode(ip4(47, b"\x00\x00\x81\x00" + b"\x00\x05\x12\x34" + INNER_UDP4), linktypes.IPV4)
+    assert outer.inner is None  # unknown ethertype behind the tag: not a tunnel packet
+    outer = decode(ip4(47, b"\x00\x00\x81\x00" + b"\x00\x05\x08\x00" + INNER_UDP4[:10]), linktypes.IPV4)
+    assert outer.inner is not None and names(outer.inner) == ["decoder.ipv4.pkt_too_small"]
+
+
+@pytest.mark.parametrize(
+    ("ethernet", "event"),
+    [
+        (MACS + b"\x08\x00" + INNER_UDP4[:25], "decoder.ipv4.trunc_pkt"),
+        (MACS + b"\x12\x34" + INNER_UDP4, "decoder.ethernet.unknown_ethertype"),
+        (MACS + b"\x08\x06" + bytes(28), "decoder.arp.unsupported_hardware"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_bridged_ethernet_is_kept_whatever_follows_its_header(ethernet: bytes, event: str) -> None:
+    outer = decode(ip4(47, b"\x00\x00\x65\x58" + ethernet), linktypes.IPV4)
+    assert outer.events is None and outer.inner is not None and names(outer.inner) == [event]
+    outer = decode(ip4(47, b"\x00\x00\x65\x58" + MACS), linktypes.IPV4)
+    assert outer.inner is None
+
+
+def test_pptp_nesting_is_bounded_a_layer_earlier() -> None:
+    frame = INNER_UDP4
+    for _ in range(MAX_TUNNEL_DEPTH + 1):
+        ppp = b"\xff\x03\x00\x21" + frame
+        frame = ip4(47, struct.pack("!HHHH", 0x2001, 0x880B, len(ppp), 1) + ppp)
+    last, depth = innermost(decode(frame, linktypes.IPV4))
+    assert depth == MAX_TUNNEL_DEPTH - 1 and names(last) == ["decoder.too_many_layers"]
+
+
+def test_gre_v1_checks_the_protocol_before_the_key() -> None:
+    assert names(decode(ip4(47, b"\x00\x01\x08\x00" + bytes(8)), linktypes.IPV4)) == [
+        "decoder.gre.version1_wrong_protocol"
+    ]

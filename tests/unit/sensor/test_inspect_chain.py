@@ -1,4 +1,8 @@
-"""The inspection chain as a whole: backtracking, recursion limit, variables across buffers, API."""
+"""The inspection chain as a whole.
+
+Backtracking (Suricata's retry of the previous match), the recursion limit, empty
+payloads, byte variables shared across buffers, Suricata's propagated offsets, API.
+"""
 
 from __future__ import annotations
 
@@ -144,3 +148,34 @@ def test_nocase_lowering_is_per_call() -> None:
     assert p.match(b"ABC X", MatchState())
     assert not p.match(b"ABC x", MatchState())
     assert p.match(b"aBc X", MatchState())
+
+
+@pytest.mark.parametrize(
+    ("opts", "buf", "expected"),
+    [
+        # a negated content without modifiers counts as having matched its own length
+        (('content:!"zzz"', 'content:"X"', "distance:0"), b"..X...", False),
+        (('content:!"zzz"', 'content:"X"', "distance:0"), b"...X..", True),
+        (('content:!"zzz"', 'content:"X"', "distance:-2"), b"X.....", False),
+        (('content:!"zzz"', 'content:"X"', "distance:-2"), b".X....", True),
+        (('content:!"zzz"', 'pcre:"/\\./R"', 'content:"X"', "distance:0"), b".X....", False),
+        (('content:"ab"', "depth:2", 'content:!"zzz"', 'content:"Y"', "distance:0"), b"abY....", False),
+        # a modifier on the negated content, or another keyword in between, resets it
+        (('content:!"zzz"', "depth:9", 'content:"X"', "distance:0"), b"X.....", True),
+        (('content:!"zzz"', "isdataat:1", 'content:"X"', "distance:0"), b"X.....", True),
+        # a byte-variable distance counts as the variable's local id (here 1)
+        (
+            ("byte_extract:1,2,n", "byte_extract:1,2,m", 'content:"a"', 'content:"X"', "distance:m"),
+            b"aX\x00",
+            False,
+        ),
+        (
+            ("byte_extract:1,2,n", "byte_extract:1,2,m", 'content:"a"', 'content:"X"', "distance:n"),
+            b"aX\x00",
+            True,
+        ),
+    ],
+)
+def test_suricata_propagated_offsets(opts: tuple[str, ...], buf: bytes, expected: bool) -> None:
+    # measured against Suricata 8.0.8 (DetectContentPropagateLimits feeds inspection)
+    assert hit(buf, *opts) is expected

@@ -1,4 +1,8 @@
-"""Fast-pattern selection (Suricata 8 order) and its Hyperscan form (expression, flags, ext bounds)."""
+"""Fast-pattern selection and its Hyperscan form.
+
+Suricata 8's choice (explicit, longest, strongest, first), the `only` flag, offset /
+depth bounds (incl. chop and propagated offsets) and the Hyperscan expression / ext.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""bsize: Suricata 8 integer syntax, sticky-buffer requirement, content-length validation, matching."""
+"""bsize: Suricata 8 integer syntax, setup errors and matching.
+
+bsize needs a sticky buffer; contents that cannot fit the size are rejected at load.
+"""
 
 from __future__ import annotations
 

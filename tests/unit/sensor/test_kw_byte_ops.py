@@ -1,4 +1,8 @@
-"""byte_test, byte_jump, byte_extract, byte_math: setup (ok / error) and matching, Suricata 8 semantics."""
+"""byte_test, byte_jump, byte_extract, byte_math: setup (ok / error) and matching.
+
+Values, endianness, string bases (C strtoull), bitmasks, relative positions and
+byte variables feeding later keywords, as Suricata 8 evaluates them.
+"""
 
 from __future__ import annotations
 

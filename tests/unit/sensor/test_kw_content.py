@@ -1,4 +1,8 @@
-"""content and its modifiers: setup (ok / error) and match (true / false), Suricata 8 semantics."""
+"""content and its modifiers: setup (ok / error) and match (true / false).
+
+Covers value decoding, nocase, depth/offset, startswith/endswith, distance/within,
+negation, rawbytes and fast_pattern setup, with Suricata 8's setup errors.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,11 @@ def hit(buf: bytes, *opts: str) -> bool:
         ('!"x"', (True, b"x")),
         ('! "x"', (True, b"x")),
         ('"a\\;b\\"c\\\\d\\:e"', (False, b'a;b"c\\d:e')),
+        # Suricata keeps the text as written when nothing was decoded (measured on 8.0.8)
+        ('"||"', (False, b"||")),
+        ('"a||b"', (False, b"ab|b")),
+        ('"a\\\\|41|"', (False, b"a\\A")),
+        ('"\udcff"', (False, b"\xff")),  # raw byte kept by the rule reader's surrogateescape
     ],
 )
 def test_parse_content_value_ok(value: str, expected: tuple[bool, bytes]) -> None:

@@ -1,4 +1,8 @@
-"""isdataat: setup (ok / error) and Suricata 8's absolute vs relative (one byte more lenient) semantics."""
+"""isdataat: setup (ok / error) and matching.
+
+Absolute checks need offset < length; relative ones are one byte more lenient
+(Suricata's documented table); negation, variables, retries.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""pcre: Suricata flag parsing, PCRE2 -> Python re translation, matching (incl. relative)."""
+"""pcre: Suricata flag parsing, PCRE2 -> Python re translation, and matching.
+
+Translation cases were checked against Suricata 8.0.8 (PCRE2 10.45): anchors,
+newlines, classes, quantifier braces, inline options, backreferences, lookbehind.
+"""
 
 from __future__ import annotations
 
