@@ -61,7 +61,7 @@ def pcap_records(data: bytes) -> list[int]:
 
 
 def alerts(text: str) -> list[tuple[int, int]]:
-    return [(r["pcap_cnt"], r["alert"]["signature_id"]) for r in map(json.loads, text.splitlines())]
+    return [(r.get("pcap_cnt"), r["alert"]["signature_id"]) for r in map(json.loads, text.splitlines())]
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_rules_repeatable_and_glob(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(stats.read_text())["rules_loaded"] == 11
-    assert (31, 11) in alerts(result.stdout)
+    assert (None, 11) in alerts(result.stdout)  # EVILFRAG: in the reassembled datagram, no pcap_cnt
 
 
 def test_pcap_cnt_runs_on_across_files() -> None:
@@ -262,7 +262,9 @@ def test_truncated_pcap_processes_what_came_before(
     message = one_line_error(result)
     assert "trunc.pcap" in message and re.search(r"offset \d+", message), message
     got = alerts(result.stdout)
-    before = [(r["pcap_cnt"], r["alert"]["signature_id"]) for r in records if r["pcap_cnt"] <= complete]
+    before = [
+        (r["pcap_cnt"], r["alert"]["signature_id"]) for r in records if r.get("pcap_cnt", complete + 1) <= complete
+    ]
     assert got[: len(before)] == before and before
     assert all(cnt <= complete for cnt, _ in got)
     assert json.loads(stats.read_text())["packets"] == complete
