@@ -324,11 +324,23 @@ def _reject_unknown(name: str) -> None:
     features = meta.SURICATA_KEYWORDS.get(name)
     if features is None:
         raise RuleCompileError(name, "unknown keyword")
+    if name in _PACKET_BUFFERS:
+        raise UnsupportedRule(name, "packet header buffer is not matched yet")
     if "sticky buffer" in features or "content modifier" in features or name in ("file_data", "file.data"):
         raise UnsupportedRule(name, "app-layer buffer is not matched yet (app-layer issue)")
     if "transform" in features:
         raise UnsupportedRule(name, "buffer transforms are not supported yet")
+    if name.startswith(_APP_LAYER_PREFIXES) or name in ("uricontent", "urilen", "app-layer-event", "app-layer-protocol"):
+        raise UnsupportedRule(name, "app-layer keyword is not matched yet (app-layer issue)")
     raise UnsupportedRule(name, "keyword is not supported yet")
+
+
+_PACKET_BUFFERS = frozenset({"ipv4.hdr", "ipv6.hdr", "tcp.hdr", "udp.hdr", "icmpv4.hdr", "icmpv6.hdr", "ip.src", "ip.dst"})
+_APP_LAYER_PREFIXES = (
+    "http", "dns", "tls", "ssl", "ssh", "smtp", "ftp", "smb", "dcerpc", "dce_", "krb5", "sip", "snmp",
+    "mqtt", "rfb", "nfs", "ntp", "quic", "ike", "ja3", "ja4", "modbus", "dnp3", "enip", "cip", "ldap",
+    "pgsql", "websocket", "email", "sdp", "dhcp", "mdns", "file", "tftp", "filename", "fileext",
+)
 
 
 def _parse_metadata(value: str, into: dict[str, list[str]]) -> None:

@@ -750,9 +750,11 @@ def setup_pcre(value: str | None, buffer: str) -> PcreSpec:
     negated = text.startswith("!")
     if negated:
         text = text[1:].lstrip()
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        raise RuleCompileError(KW, "value must be enclosed in double quotes")
-    text = text[1:-1]
+    if text.startswith('"'):
+        if len(text) < 2 or text[-1] != '"':
+            raise RuleCompileError(KW, "unterminated double quote")
+        text = text[1:-1]
+    # Suricata also accepts the /pattern/flags form without quotes
     if _CAPTURE_VARS.search(text):
         raise UnsupportedRule(KW, "capturing into flow/pkt/alert variables is not supported")
     first = text.find("/")
