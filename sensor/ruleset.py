@@ -9,7 +9,6 @@ Runs once at start-up (and on reload), never on the packet path.
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 import os
 import time
@@ -19,11 +18,11 @@ from dataclasses import dataclass
 from rules import RuleError, parse_file
 from rules.classification import load_classification, load_default_classification
 from rules.model import Rule
-from rules.thresholdconfig import parse_threshold_file
+from rules.thresholdconfig import ThresholdEntry, parse_threshold_file
 from sensor.detect.build import BuildContext, LoadResult, compile_rules
 from sensor.detect.engine import DetectEngine
 from sensor.detect.order import DEFAULT_ACTION_ORDER, rule_order_info, sort_rules
-from sensor.detect.threshold import ThresholdEngine, ThresholdEntry
+from sensor.detect.threshold import ThresholdEngine
 from sensor.errors import ConfigError
 from sensor.suricata_yaml import SuricataConfig
 
@@ -74,11 +73,8 @@ def build_context(config: SuricataConfig) -> BuildContext:
     if threshold_file:
         if not os.path.exists(str(threshold_file)):
             raise ConfigError(f"threshold-file {threshold_file}: not found")
-        for parsed in parse_threshold_file(str(threshold_file)):
-            fields = {f.name: getattr(parsed, f.name) for f in dataclasses.fields(ThresholdEntry)}
-            fields["ip"] = parsed.resolve_ip(variables)
-            entries.append(ThresholdEntry(**fields))
-    return BuildContext(variables, classification, ThresholdEngine(entries))
+        entries = parse_threshold_file(str(threshold_file))
+    return BuildContext(variables, classification, ThresholdEngine(entries, variables=variables))
 
 
 def action_order(config: SuricataConfig) -> tuple[str, ...]:

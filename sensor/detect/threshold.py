@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from rules.thresholdconfig import ThresholdEntry
+from rules.vars import VarTable
 from sensor.decode.packet import Packet
 from sensor.errors import ConfigError, RuleCompileError, UnsupportedRule
 
@@ -38,28 +40,6 @@ class AddressContains(Protocol):
     """A resolved address set, e.g. `rules.vars.resolve_addresses(spec, vars)`."""
 
     def contains(self, version: int, addr: bytes) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdEntry:
-    """One already-parsed threshold.config line (the threshold.config parser adapts to this).
-
-    kind: threshold | event_filter | suppress | rate_filter. type: limit | threshold | both |
-    backoff (backoff takes `multiplier` instead of `seconds` and needs by_flow). track:
-    by_src | by_dst | by_both | by_rule | by_flow, or by_either (suppress only).
-    ip: the suppress entry's resolved address set."""
-
-    kind: str
-    gen_id: int
-    sig_id: int
-    type: str | None = None
-    track: str | None = None
-    count: int | None = None
-    seconds: int | None = None
-    multiplier: int | None = None
-    new_action: str | None = None
-    timeout: int | None = None
-    ip: AddressContains | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +125,7 @@ class ThresholdEngine:
         self,
         global_entries: Sequence[ThresholdEntry] = (),
         *,
+        variables: VarTable | None = None,
         max_entries: int = 65536,
     ) -> None:
         if max_entries < 1:
@@ -162,6 +143,7 @@ class ThresholdEngine:
         self._table: dict[tuple[int, int, Any], _Tracker] = {}
         self._flow_keys: dict[int, set[tuple[int, int, Any]]] = {}
         self._next_sweep_us = 0
+        self._variables = variables if variables is not None else VarTable({}, {})
         for position, entry in enumerate(global_entries):
             try:
                 self._add_entry(position, entry)
@@ -192,7 +174,7 @@ class ThresholdEngine:
             raise ValueError("sig_id > 0 needs a gen_id > 0")
         key = (entry.gen_id, entry.sig_id)
         if entry.kind == "suppress":
-            suppress = _compile_suppress(entry)
+            suppress = _compile_suppress(entry, self._variables)
             if entry.sig_id == 0:
                 self._suppress_wildcard.append((entry.gen_id, suppress))
             else:
@@ -471,7 +453,7 @@ def _compile_rate_filter(entry: ThresholdEntry) -> _Limit:
     return _Limit(_RATE, track, count, seconds * _US, timeout_s=timeout, changed=changed)
 
 
-def _compile_suppress(entry: ThresholdEntry) -> _Suppress | None:
+def _compile_suppress(entry: ThresholdEntry, variables: VarTable) -> _Suppress | None:
     """None means "suppress every alert of the rule" (no track given)."""
     if entry.track is None:
         if entry.ip is not None:
@@ -482,4 +464,6 @@ def _compile_suppress(entry: ThresholdEntry) -> _Suppress | None:
         raise ValueError(f"suppress track must be one of {', '.join(_SUPPRESS_TRACKS)}")
     if entry.ip is None:
         raise ValueError(f"track {entry.track} needs an ip")
-    return _Suppress(track, entry.ip)
+    ip = entry.resolve_ip(variables)
+    assert ip is not None
+    return _Suppress(track, ip)
