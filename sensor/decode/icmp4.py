@@ -76,4 +76,6 @@ def decode_icmpv4(pkt: Packet, buf: bytes, off: int, end: int) -> None:
                 pkt.add_event(_IPV4_UNKNOWN_VER)
         elif end > quoted:  # no quoted header at all is not an event
             pkt.add_event(_IPV4_TRUNC_PKT)
-    pkt.payload = buf[off + ICMPV4_HEADER_LEN : end]
+    # timestamp request/reply carry 12 bytes of timestamps in their header (Suricata: no payload)
+    header_len = ICMPV4_HEADER_LEN + 12 if itype in (13, 14) else ICMPV4_HEADER_LEN
+    pkt.payload = buf[off + header_len : end]

@@ -176,7 +176,7 @@ def _walk_extension_headers(pkt: Packet, buf: bytes, nh: int, off: int, end: int
                 pkt.add_event(_USELESS_FH)
             else:
                 data_len = left - 8
-                pkt.proto = nxt
+                pkt.proto = 44  # Suricata reports the fragment header itself for a fragment
                 pkt.ip_id = ident
                 pkt.frag_off = offm & 0xFFF8
                 pkt.frag_mf = offm & 1 == 1

@@ -167,7 +167,7 @@ def test_icmpv4_in_ipv6_is_an_event() -> None:
 def test_fragment_fields() -> None:
     pkt = decode(ip6(44, frag_header(17, 0, True, 0xCAFEBABE) + UDP[:8] + b"01234567"))
     assert pkt.is_fragment and pkt.frag_mf and pkt.frag_off == 0
-    assert (pkt.ip_id, pkt.proto, pkt.sp, pkt.l4_off) == (0xCAFEBABE, 17, 0, -1)
+    assert (pkt.ip_id, pkt.proto, pkt.sp, pkt.l4_off) == (0xCAFEBABE, 44, 0, -1)  # proto: the fragment header, as Suricata reports it
     assert pkt.payload == UDP[:8] + b"01234567"
     pkt = decode(ip6(44, frag_header(17, 2, False, 9) + b"last"))
     assert pkt.is_fragment and not pkt.frag_mf and pkt.frag_off == 16 and pkt.payload == b"last"

@@ -134,11 +134,6 @@ def test_dsize_not_equal_needs_payload(value: str) -> None:
     assert udp_hits(value) == [19, 20, 21, 22, 1024]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Suricata 8.0.8's dsize of an ICMP timestamp request is 0 (the 12 timestamp bytes are header: "
-    "dsize:0 and dsize:<5 match it); ours counts them as payload (sensor/decode/icmp4.py)",
-)
 def test_dsize_icmp_timestamp_has_no_payload() -> None:
     assert hits("0") == [4, 5, 7, 8]
 

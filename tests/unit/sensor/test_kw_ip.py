@@ -223,11 +223,6 @@ def test_ip_proto_refuses_hex() -> None:
     refuses("ip_proto", "0x11")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: for an IPv6 fragment Suricata 8.0.8's ip_proto is 44 (the fragment header), for the "
-    "first fragment too; ours reports the next header after it (17)",
-)
 def test_ip_proto_ipv6_fragment_is_44() -> None:
     assert hits("ip_proto", "44") == [7]
     assert hits("ip_proto", "17") == [2, 3, 5, 8]
