@@ -27,7 +27,7 @@ class AddressSpec:
 
     kind: str
     value: str = ""
-    items: tuple["AddressSpec", ...] = ()
+    items: tuple[AddressSpec, ...] = ()
     negated: bool = False
 
 
@@ -47,7 +47,7 @@ class PortSpec:
     value: str = ""
     lo: int = 0
     hi: int = 65535
-    items: tuple["PortSpec", ...] = ()
+    items: tuple[PortSpec, ...] = ()
     negated: bool = False
 
 

@@ -21,10 +21,12 @@ import structlog
 from rules import RuleError
 from sensor import logs
 from sensor.capture.pcapfile import open_capture
-from sensor.exception_policy import midstream_policy
+from sensor.decode.config import CODE_DEFAULTS, DecoderConfig, decoder_config_from
+from sensor.decode.dispatch import configure_decoders
 from sensor.errors import CaptureError, ConfigError, SensorError
+from sensor.exception_policy import midstream_policy
 from sensor.output.eve import EveWriter
-from sensor.replay import ReplayOptions, Replayer
+from sensor.replay import Replayer, ReplayOptions
 from sensor.ruleset import load_ruleset
 from sensor.settings import apply_sets
 from sensor.stream.hostos import STOCK_HOST_OS_POLICY, defrag_policy_lookup
@@ -96,6 +98,13 @@ def replay_command(
             _fail(f"{path}: {e.strerror}")
     try:
         config = load_suricata_yaml(suricata_config, list(sets))
+        # process-wide decoder tables: set on every run (stock yaml values without a config file)
+        try:
+            configure_decoders(
+                decoder_config_from(config.get, DecoderConfig() if suricata_config is None else CODE_DEFAULTS)
+            )
+        except ValueError as e:
+            raise ConfigError(f"decoder configuration: {e}") from None
         settings = apply_sets(config, list(sets))
         stream = stream_config(config, ips_mode=simulate_ips)
         host_os = STOCK_HOST_OS_POLICY if suricata_config is None else config.get("host-os-policy")

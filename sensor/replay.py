@@ -19,8 +19,8 @@ from sensor.decode.dispatch import decode_frame
 from sensor.decode.events import EVENTS
 from sensor.decode.packet import Packet
 from sensor.detect.engine import DetectEngine
-from sensor.flow.flow import Flow
 from sensor.exception_policy import is_midstream_start
+from sensor.flow.flow import Flow
 from sensor.flow.table import FlowTable
 from sensor.output.eve import alert_record
 from sensor.stream.defrag import Defragmenter
@@ -136,7 +136,6 @@ class Replayer:
         self._inspect(pkt)
         if pkt.inner is not None:
             self.stats.pseudo_packets += 1
-            pkt.inner.pkt_src = _tunnel_source(pkt)
             self._process(pkt.inner)
 
     def _flow_ended(self, flow: Flow) -> None:
@@ -164,11 +163,3 @@ class Replayer:
             self.stats.alerts += 1
             self.sink(alert_record(pkt, a.rule, a.action, host=host, ips_mode=ips))
 
-
-def _tunnel_source(outer: Packet) -> str:
-    """Suricata's pkt_src for a tunnel's inner packet, named after the carrying layer."""
-    if outer.proto == 47:
-        return "gre tunnel"
-    if outer.proto in (4, 41):
-        return "ipv4 tunnel" if outer.ip_version == 4 else "ipv6 tunnel"
-    return "tunnel"

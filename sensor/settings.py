@@ -26,6 +26,13 @@ HONOURED = {
     "threshold-file": "threshold.config for global thresholds and suppressions",
     "classification-file": "classification.config for categories and severities",
     "action-order": "order in which rule actions are evaluated",
+    "decoder.vxlan.enabled": "decode VXLAN tunnels",
+    "decoder.vxlan.ports": "UDP ports of VXLAN",
+    "decoder.geneve.enabled": "decode Geneve tunnels",
+    "decoder.geneve.ports": "UDP ports of Geneve",
+    "decoder.teredo.enabled": "decode Teredo tunnels",
+    "decoder.teredo.ports": "UDP ports of Teredo",
+    "decoder.max-layers": "most decoding layers (tunnels) per packet",
     "stream.midstream-policy": "exception policy for sessions picked up midstream",
     "exception-policy": "exception policy master switch (midstream pick-ups today)",
 }
@@ -38,6 +45,7 @@ NO_DETECTION_EFFECT = (
     "flow.memcap", "defrag.memcap", "stream.memcap", "host.", "ippair.",
     "stream.reassembly.randomize-chunk-size", "stream.reassembly.randomize-chunk-range",
     "default-rule-path", "rule-files", "capture", "pcap", "af-packet", "magic-file", "legacy",
+    "decoder.erspan.typeI.enabled",
 )
 
 

@@ -21,8 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corpus"))
 
-from harness import expected_counts, is_packet_level, load_cases, run_case  # noqa: E402
-
+from harness import expected_counts, is_packet_level, load_cases, run_case
 
 
 def _one(case: dict[str, Any]) -> tuple[str, bool, Any, Any, str]:

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 
-from corpus_report import _one  # noqa: E402
-from harness import CORPUS, load_cases  # noqa: E402
+from corpus_report import _one
+from harness import CORPUS, load_cases
 
-from sensor.ruleset import load_ruleset  # noqa: E402
-from sensor.suricata_yaml import load_suricata_yaml  # noqa: E402
+from sensor.ruleset import load_ruleset
+from sensor.suricata_yaml import load_suricata_yaml
 
 KNOWN = ROOT / "tests" / "corpus" / "known_failures.toml"
 GENERATED = ("unsupported: ", "alerts differ: ", "rules do not load: ")

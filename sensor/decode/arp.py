@@ -4,7 +4,7 @@ Step 2 of 10 (decode). ARP carries no IP header, so nothing here is inspected by
 except `decode-event:arp.*`. The checks run in Suricata's order and the first failing one
 is the packet's only ARP event: too short for the fixed part, hardware type not Ethernet,
 protocol type not IPv4, shorter than an Ethernet/IPv4 ARP message, address sizes not 6/4,
-opcode outside request/reply and RARP request/reply.
+opcode outside request/reply and RARP request/reply. ARP is a decode layer.
 Hot path: no exceptions for malformed input, no slicing.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 from struct import Struct
 
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
 
 ARP_FIXED_LEN = 8  # hardware type, protocol type, address sizes, opcode
@@ -36,6 +37,8 @@ def decode_arp(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """Check an ARP message at `off`; a malformed one gets its (single) event."""
     if end - off < ARP_FIXED_LEN:
         pkt.add_event(_PKT_TOO_SMALL)
+        return
+    if not add_layer(pkt):
         return
     htype, ptype, hlen, plen, opcode = _arp(buf, off)
     if htype != _HW_ETHERNET:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from struct import Struct
 
-from sensor.decode.ethernet import decode_ethertype
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted_ethertype
 
 CHDLC_HEADER_LEN = 4
 
@@ -26,4 +27,6 @@ def decode_chdlc(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < CHDLC_HEADER_LEN:
         pkt.add_event(_PKT_TOO_SMALL)
         return
-    decode_ethertype(pkt, buf, off + CHDLC_HEADER_LEN, end, _u16(buf, off + 2)[0])
+    if not add_layer(pkt):
+        return
+    decode_counted_ethertype(pkt, buf, off + CHDLC_HEADER_LEN, end, _u16(buf, off + 2)[0])

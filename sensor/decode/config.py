@@ -1,10 +1,12 @@
-"""Which UDP ports carry which tunnel: Suricata's `decoder.vxlan|geneve|teredo` settings.
+"""Decoder settings from Suricata's `decoder.*` keys: which UDP ports carry which tunnel
+(`decoder.vxlan|geneve|teredo`) and the decode-layer limit (`decoder.max-layers`).
 
-Load-time configuration of step 2 (decode). `configure_decoders(DecoderConfig)` fills the
-port tables the UDP decoder reads; `decoder_config_from(get)` builds a DecoderConfig from a
-Suricata YAML tree (`get(dotted_key, default)`, e.g. `SuricataConfig.get`), with the defaults
-Suricata's code applies to keys a YAML leaves out. `DecoderConfig()` itself holds the values
-of Suricata's shipped suricata.yaml, which are also the tables' state at import.
+Load-time configuration of step 2 (decode). `sensor.decode.dispatch.configure_decoders` applies
+a DecoderConfig (`apply_config` here sets the port tables the UDP decoder reads and the layer
+limit `LIMITS`); `decoder_config_from(get, defaults)` builds a DecoderConfig from a Suricata
+configuration tree (`get(dotted_key, default)`, e.g. `SuricataConfig.get`).
+`DecoderConfig()` holds the values of Suricata's shipped suricata.yaml (the tables' state at
+import); `CODE_DEFAULTS` what Suricata's code assumes for keys a suricata.yaml leaves out.
 Nothing here runs per packet: the tables are bytearrays indexed by port, mutated in place.
 """
 
@@ -27,9 +29,22 @@ TUNNEL_PORTS = bytearray(PORT_COUNT)
 _TRUE = frozenset({"1", "yes", "true", "on"})
 
 
+class Limits:
+    """The decode-layer limit, one mutable object that decoders read at run time."""
+
+    __slots__ = ("max_layers",)
+
+    def __init__(self) -> None:
+        self.max_layers = 16
+
+
+LIMITS = Limits()
+
+
 @dataclass(frozen=True, slots=True)
 class DecoderConfig:
-    """UDP tunnel decoders: on or off, and their ports (Suricata's shipped suricata.yaml)."""
+    """UDP tunnel decoders on or off and their ports, and the decode-layer limit (the values of
+    Suricata's shipped suricata.yaml)."""
 
     vxlan_enabled: bool = True
     vxlan_ports: tuple[int, ...] = (4789,)
@@ -37,10 +52,17 @@ class DecoderConfig:
     geneve_ports: tuple[int, ...] = (6081,)
     teredo_enabled: bool = True
     teredo_ports: tuple[int, ...] | None = (3544,)  # None: every UDP packet ("any")
+    max_layers: int = 16  # decoded headers per packet, tunnel parents' included
 
 
-def configure_decoders(config: DecoderConfig) -> None:
-    """Set the UDP tunnel port tables from `config` (load time, before decoding)."""
+# What Suricata's code assumes for keys a suricata.yaml leaves out: Teredo then runs on every
+# UDP port. (For VXLAN and Geneve, "any" ends up as port 0, the start of its range.)
+CODE_DEFAULTS = DecoderConfig(teredo_ports=None)
+
+
+def apply_config(config: DecoderConfig) -> None:
+    """Set the UDP tunnel port tables and the layer limit from `config` (load time, before decoding)."""
+    LIMITS.max_layers = config.max_layers
     _fill(VXLAN_PORTS, config.vxlan_ports if config.vxlan_enabled else ())
     _fill(GENEVE_PORTS, config.geneve_ports if config.geneve_enabled else ())
     if config.teredo_enabled and config.teredo_ports is None:
@@ -48,29 +70,42 @@ def configure_decoders(config: DecoderConfig) -> None:
     else:
         _fill(TEREDO_PORTS, (config.teredo_ports or ()) if config.teredo_enabled else ())
     union = (
-        int.from_bytes(VXLAN_PORTS, "big") | int.from_bytes(GENEVE_PORTS, "big") | int.from_bytes(TEREDO_PORTS, "big")
+        int.from_bytes(VXLAN_PORTS, "big")
+        | int.from_bytes(GENEVE_PORTS, "big")
+        | int.from_bytes(TEREDO_PORTS, "big")
     )
     TUNNEL_PORTS[:] = union.to_bytes(PORT_COUNT, "big")
 
 
-def decoder_config_from(get: Callable[[str, Any], Any]) -> DecoderConfig:
-    """DecoderConfig from a Suricata YAML tree; absent keys take Suricata's code defaults
-    (all three enabled, VXLAN 4789, Geneve 6081, Teredo on every port). ValueError names a
-    port list that cannot be read."""
+def decoder_config_from(
+    get: Callable[[str, Any], Any], defaults: DecoderConfig = CODE_DEFAULTS
+) -> DecoderConfig:
+    """DecoderConfig from a Suricata configuration tree (`get(dotted_key, default)`); keys it
+    does not set keep their value in `defaults`: CODE_DEFAULTS for a suricata.yaml, DecoderConfig()
+    when only `--set` overrides apply to Suricata's shipped configuration. ValueError names a port
+    list that cannot be read."""
 
-    def ports(key: str, default: Any) -> tuple[int, ...] | None:
+    def ports(
+        key: str, default: tuple[int, ...] | None, any_port: tuple[int, ...] | None
+    ) -> tuple[int, ...] | None:
         value = get(key, None)
-        return parse_ports(default if value is None else value, get, key)
+        if value is None:
+            return default
+        found = parse_ports(value, get, key)
+        return any_port if found is None else found
 
-    vxlan_ports = ports("decoder.vxlan.ports", 4789)
-    geneve_ports = ports("decoder.geneve.ports", 6081)
+    def enabled(key: str, default: bool) -> bool:
+        value = get(key, None)
+        return default if value is None else _is_true(value)
+
     return DecoderConfig(
-        vxlan_enabled=_is_true(get("decoder.vxlan.enabled", True)),
-        vxlan_ports=(0,) if vxlan_ports is None else vxlan_ports,
-        geneve_enabled=_is_true(get("decoder.geneve.enabled", True)),
-        geneve_ports=(0,) if geneve_ports is None else geneve_ports,
-        teredo_enabled=_is_true(get("decoder.teredo.enabled", True)),
-        teredo_ports=ports("decoder.teredo.ports", "any"),
+        vxlan_enabled=enabled("decoder.vxlan.enabled", defaults.vxlan_enabled),
+        vxlan_ports=ports("decoder.vxlan.ports", defaults.vxlan_ports, (0,)) or (),
+        geneve_enabled=enabled("decoder.geneve.enabled", defaults.geneve_enabled),
+        geneve_ports=ports("decoder.geneve.ports", defaults.geneve_ports, (0,)) or (),
+        teredo_enabled=enabled("decoder.teredo.enabled", defaults.teredo_enabled),
+        teredo_ports=ports("decoder.teredo.ports", defaults.teredo_ports, None),
+        max_layers=_layers(get("decoder.max-layers", None), defaults.max_layers),
     )
 
 
@@ -89,9 +124,7 @@ def _collect(value: Any, get: Callable[[str, Any], Any], key: str, found: set[in
     if depth > 8:
         raise ValueError(f"{key}: port variables nest too deeply")
     items: Iterable[Any]
-    if isinstance(value, bool):
-        raise ValueError(f"{key}: {value!r} is not a port list")
-    if isinstance(value, int):
+    if isinstance(value, int):  # bool too: then it is not a port
         items = (str(value),)
     elif isinstance(value, list):
         items = (str(v) for v in value)
@@ -117,6 +150,14 @@ def _collect(value: Any, get: Callable[[str, Any], Any], key: str, found: set[in
     return any_port
 
 
+def _layers(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < 1:
+        raise ValueError(f"decoder.max-layers: {value!r} is not a positive number")
+    return int(value)
+
+
 def _is_true(value: Any) -> bool:
     return value is True or str(value).strip().lower() in _TRUE
 
@@ -127,4 +168,4 @@ def _fill(table: bytearray, ports: Iterable[int]) -> None:
         table[port] = 1
 
 
-configure_decoders(DecoderConfig())
+apply_config(DecoderConfig())

@@ -3,7 +3,8 @@
 Step 2 of 10 (decode): `decode_frame` fills a captured frame's Packet according to its link
 type; `decode_ip_datagram` decodes a bare IP datagram (defragmented datagrams) into a new
 pseudo-packet. The link-type, ethertype and IP-protocol tables are filled here, at import,
-so the protocol modules need not import each other.
+so the protocol modules need not import each other; `configure_decoders` applies Suricata's
+`decoder.*` settings (UDP tunnel ports, decode-layer limit) at load time.
 Hot path: dict lookups only; no exceptions for malformed input, no logging.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from sensor.capture import linktypes
 from sensor.decode.arp import decode_arp
 from sensor.decode.chdlc import decode_chdlc
+from sensor.decode.config import DecoderConfig, apply_config
 from sensor.decode.ethernet import (
     ETHERTYPE_8021AD,
     ETHERTYPE_8021AH,
@@ -45,9 +47,10 @@ from sensor.decode.ppp import decode_ppp
 from sensor.decode.pppoe import decode_pppoe_discovery, decode_pppoe_session
 from sensor.decode.sll import decode_sll, decode_sll2
 from sensor.decode.tcp import decode_tcp
+from sensor.decode.tunnel import UNCOUNTED_CHAIN, decode_ethernet_counted
 from sensor.decode.udp import decode_udp
-from sensor.decode.vlan import decode_8021ah, decode_vlan
-from sensor.decode.vntag import decode_dce, decode_vntag
+from sensor.decode.vlan import decode_vlan
+from sensor.decode.vntag import decode_8021ah, decode_dce, decode_vntag
 
 _IPV4_PKT_TOO_SMALL = event_id("decoder.ipv4.pkt_too_small")
 _IPRAW_INVALID_IP_VERSION = event_id("decoder.ipraw.invalid_ip_version")
@@ -112,6 +115,16 @@ IPPROTO_DECODERS.update(
         58: decode_icmpv6,
     }
 )
+
+
+def configure_decoders(config: DecoderConfig) -> None:
+    """Apply Suricata's `decoder.*` settings (UDP tunnel ports, layer limit) before decoding.
+
+    A layer limit within reach of a captured frame's own Ethernet, VLAN and IP headers (5 or
+    less) makes Ethernet frames take the decoder that counts them."""
+    apply_config(config)
+    guarded = config.max_layers <= UNCOUNTED_CHAIN
+    LINKTYPE_DECODERS[linktypes.ETHERNET] = decode_ethernet_counted if guarded else decode_ethernet
 
 
 def decode_frame(pkt: Packet) -> None:

@@ -14,7 +14,9 @@ from struct import Struct
 
 from sensor.decode.ethernet import ETH_HEADER_LEN, decode_ethernet
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted
 
 GRE_PROTO_ERSPAN = 0x88BE
 ERSPAN_HEADER_LEN = 8
@@ -31,13 +33,16 @@ def decode_erspan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < ERSPAN_HEADER_LEN:
         pkt.add_event(_HEADER_TOO_SMALL)
         return
+    if not add_layer(pkt):
+        return
     ver_vlan = _u16(buf, off)[0]
     if ver_vlan >> 12 != ERSPAN_VERSION_II:
         pkt.add_event(_UNSUPPORTED_VERSION)
         return
     if ver_vlan & 0x0FFF:
         pkt.vlan += (ver_vlan & 0x0FFF,)
-    decode_ethernet(pkt, buf, off + ERSPAN_HEADER_LEN, end)
+        pkt.layers -= 1  # a VLAN id from the ERSPAN header, not a decoded VLAN header
+    decode_counted(pkt, buf, off + ERSPAN_HEADER_LEN, end, decode_ethernet)
 
 
 def erspan_decoded(inner: Packet) -> bool:

@@ -22,8 +22,9 @@ from sensor.decode.ethernet import (
     decode_ethernet,
 )
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
-from sensor.decode.tunnel import MAX_TUNNEL_DEPTH, ethernet_decoded, ip_decoded, spawn_inner
+from sensor.decode.tunnel import PKT_SRC_GENEVE, ethernet_decoded, ip_decoded, spawn_inner
 
 GENEVE_HEADER_LEN = 8
 GENEVE_OPTION_HEADER_LEN = 4
@@ -32,7 +33,6 @@ _RESERVED_FLAGS = 0x3F  # the flags byte minus O (control) and C (critical optio
 
 _geneve = Struct("!BBH").unpack_from
 
-_TOO_MANY_LAYERS = event_id("decoder.too_many_layers")
 _UNKNOWN_PAYLOAD_TYPE = event_id("decoder.geneve.unknown_payload_type")
 
 
@@ -53,17 +53,14 @@ def decode_geneve(pkt: Packet, buf: bytes, off: int, end: int) -> bool:
         pos += GENEVE_OPTION_HEADER_LEN + ((buf[pos + 3] & 0x1F) << 2)
         if pos > hend:
             return False
-    depth = pkt.tunnel_depth
+    if not add_layer(pkt):
+        return True
     if proto == ETHERTYPE_IPV4 or proto == ETHERTYPE_IPV6:
-        if depth >= MAX_TUNNEL_DEPTH:
-            pkt.add_event(_TOO_MANY_LAYERS)
-        else:
-            spawn_inner(pkt, buf, hend, end, ETHERTYPE_DECODERS[proto], linktypes.RAW, ip_decoded)
+        spawn_inner(pkt, buf, hend, end, ETHERTYPE_DECODERS[proto], linktypes.RAW, ip_decoded, PKT_SRC_GENEVE)
     elif proto == ETHERTYPE_TEB:
-        if depth >= MAX_TUNNEL_DEPTH - 1:  # the bridged Ethernet header is a layer too
-            pkt.add_event(_TOO_MANY_LAYERS)
-        else:
-            spawn_inner(pkt, buf, hend, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded)
+        spawn_inner(
+            pkt, buf, hend, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded, PKT_SRC_GENEVE
+        )
     elif proto != ETHERTYPE_ARP:
         pkt.add_event(_UNKNOWN_PAYLOAD_TYPE)
     return True

@@ -5,9 +5,8 @@ Step 2 of 10 (decode). The outer packet keeps proto 47/4/41, `l4_off` at the tun
 and an empty payload; the carried packet is decoded into `pkt.inner` by
 `sensor.decode.tunnel.spawn_inner`. GRE carries IPv4, IPv6, Ethernet (0x6558), a VLAN tag
 (0x8100), PPP (0x880b, version 0 or PPTP) and ERSPAN (0x88be); other protocol types are left
-undecoded, as in Suricata 8. GRE nested deeper than MAX_TUNNEL_DEPTH is the event
-too_many_layers (a layer earlier when it carries Ethernet or PPP, silently two earlier for
-ERSPAN); IP-in-IP stops silently at MAX_IP_IN_IP_DEPTH (all as Suricata 8 behaves).
+undecoded, as in Suricata 8. The GRE header is a decode layer (`sensor.decode.layers`): nesting
+ends at Suricata's layer limit, with too_many_layers where Suricata raises it.
 Hot path: no exceptions for malformed input (named events); the inner datagram is the one
 copy a tunnel makes.
 """
@@ -27,11 +26,13 @@ from sensor.decode.ethernet import (
     decode_ethernet,
 )
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
 from sensor.decode.ppp import decode_ppp, ppp_decoded
 from sensor.decode.tunnel import (
-    MAX_IP_IN_IP_DEPTH,
-    MAX_TUNNEL_DEPTH,
+    PKT_SRC_GRE,
+    PKT_SRC_IPV4,
+    PKT_SRC_IPV6,
     ethernet_decoded,
     ip_decoded,
     spawn_inner,
@@ -49,13 +50,12 @@ _GRE_S = 0x1000  # sequence number present
 _GRE_SSR = 0x0800  # strict source route
 _GRE_RECUR = 0x0700  # recursion control
 _GRE_A = 0x0080  # acknowledgment number present (version 1)
-_GRE_V0_FLAGS = 0x00F8
+_GRE_V0_FLAGS = 0x0078  # reserved flag bits (the version 1 acknowledgment bit is not checked)
 _GRE_V1_FLAGS = 0x0078
 
 _u16 = Struct("!H").unpack_from
 _gre = Struct("!HH").unpack_from
 
-_TOO_MANY_LAYERS = event_id("decoder.too_many_layers")
 _GRE_PKT_TOO_SMALL = event_id("decoder.gre.pkt_too_small")
 _GRE_WRONG_VERSION = event_id("decoder.gre.wrong_version")
 _V0_RECUR = event_id("decoder.gre.version0_recur")
@@ -78,23 +78,16 @@ _V6_IN_V6_WRONG_VERSION = event_id("decoder.ipv6.ipv6_in_ipv6_wrong_version")
 
 def _spawn_protocol(pkt: Packet, buf: bytes, off: int, end: int, proto: int, fv: int) -> None:
     """Spawn the inner packet for a GRE protocol type; unknown types are left undecoded."""
-    depth = pkt.tunnel_depth
     if proto == ETHERTYPE_IPV4 or proto == ETHERTYPE_IPV6:
-        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[proto], linktypes.RAW, ip_decoded)
-    elif proto == ETHERTYPE_TEB or proto == GRE_PROTO_PPP:
-        if depth >= MAX_TUNNEL_DEPTH - 1:  # the bridged Ethernet or PPP header is a layer too
-            pkt.add_event(_TOO_MANY_LAYERS)
-        elif proto == ETHERTYPE_TEB:
-            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded)
-        else:
-            spawn_inner(pkt, buf, off, end, decode_ppp, linktypes.PPP, ppp_decoded)
+        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[proto], linktypes.RAW, ip_decoded, PKT_SRC_GRE)
+    elif proto == ETHERTYPE_TEB or (proto == GRE_PROTO_ERSPAN and not fv & _GRE_S):  # ERSPAN type I
+        spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded, PKT_SRC_GRE)
+    elif proto == GRE_PROTO_ERSPAN:  # type II: a sequence number and the ERSPAN header
+        spawn_inner(pkt, buf, off, end, decode_erspan, linktypes.RAW, erspan_decoded, PKT_SRC_GRE, 2)
+    elif proto == GRE_PROTO_PPP:
+        spawn_inner(pkt, buf, off, end, decode_ppp, linktypes.PPP, ppp_decoded, PKT_SRC_GRE)
     elif proto == ETHERTYPE_VLAN:
-        spawn_inner(pkt, buf, off, end, decode_vlan, linktypes.RAW, vlan_decoded)
-    elif proto == GRE_PROTO_ERSPAN and depth < MAX_TUNNEL_DEPTH - 2:
-        if fv & _GRE_S:  # type II: a sequence number and the ERSPAN header
-            spawn_inner(pkt, buf, off, end, decode_erspan, linktypes.RAW, erspan_decoded)
-        else:  # type I: the mirrored frame alone
-            spawn_inner(pkt, buf, off, end, decode_ethernet, linktypes.ETHERNET, ethernet_decoded)
+        spawn_inner(pkt, buf, off, end, decode_vlan, linktypes.RAW, vlan_decoded, PKT_SRC_GRE)
 
 
 def decode_gre(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -103,8 +96,7 @@ def decode_gre(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         pkt.add_event(_GRE_PKT_TOO_SMALL)
         return
     pkt.l4_off = off
-    if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH:
-        pkt.add_event(_TOO_MANY_LAYERS)
+    if not add_layer(pkt):
         return
     fv, proto = _gre(buf, off)
     version = fv & 0x07
@@ -190,8 +182,6 @@ def _decode_gre_v1(pkt: Packet, buf: bytes, off: int, end: int, fv: int, proto: 
 def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """IP protocol 4: an IPv4 datagram inside IPv4 or IPv6."""
     pkt.l4_off = off
-    if pkt.tunnel_depth >= MAX_IP_IN_IP_DEPTH:
-        return
     if pkt.ip_version == 6:
         if end - off < 20:
             pkt.add_event(_V4_IN_V6_TOO_SMALL)
@@ -199,14 +189,14 @@ def decode_ipv4_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         if buf[off] >> 4 != 4:
             pkt.add_event(_V4_IN_V6_WRONG_VERSION)
             return
-    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV4], linktypes.RAW, ip_decoded)
+    spawn_inner(
+        pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV4], linktypes.RAW, ip_decoded, _ip_source(pkt)
+    )
 
 
 def decode_ipv6_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """IP protocol 41: an IPv6 datagram inside IPv4 (6in4) or IPv6."""
     pkt.l4_off = off
-    if pkt.tunnel_depth >= MAX_IP_IN_IP_DEPTH:
-        return
     if pkt.ip_version == 6:
         if end - off < 40:
             pkt.add_event(_V6_IN_V6_TOO_SMALL)
@@ -214,4 +204,11 @@ def decode_ipv6_tunnel(pkt: Packet, buf: bytes, off: int, end: int) -> None:
         if buf[off] >> 4 != 6:
             pkt.add_event(_V6_IN_V6_WRONG_VERSION)
             return
-    spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV6], linktypes.RAW, ip_decoded)
+    spawn_inner(
+        pkt, buf, off, end, ETHERTYPE_DECODERS[ETHERTYPE_IPV6], linktypes.RAW, ip_decoded, _ip_source(pkt)
+    )
+
+
+def _ip_source(pkt: Packet) -> str:
+    """IP-in-IP tunnel packets are named after the outer IP version."""
+    return PKT_SRC_IPV4 if pkt.ip_version == 4 else PKT_SRC_IPV6

@@ -16,7 +16,9 @@ from sensor.decode.ethernet import decode_ethernet
 from sensor.decode.events import event_id
 from sensor.decode.ipv4 import decode_ipv4
 from sensor.decode.ipv6 import decode_ipv6
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted
 
 MPLS_HEADER_LEN = 4
 MPLS_PW_LEN = 4  # pseudowire control word before an Ethernet payload
@@ -39,6 +41,8 @@ _UNKNOWN_PAYLOAD_TYPE = event_id("decoder.mpls.unknown_payload_type")
 
 def decode_mpls(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """Decode an MPLS label stack at `off` and the packet under its bottom label."""
+    if not add_layer(pkt):  # the stack is one layer, whatever its depth
+        return
     while True:
         if end - off < MPLS_HEADER_LEN:
             pkt.add_event(_HEADER_TOO_SMALL)
@@ -49,9 +53,9 @@ def decode_mpls(pkt: Packet, buf: bytes, off: int, end: int) -> None:
             break
     label = shim >> 12
     if label == MPLS_LABEL_IPV4:
-        decode_ipv4(pkt, buf, off, end)
+        decode_counted(pkt, buf, off, end, decode_ipv4)
     elif label == MPLS_LABEL_IPV6:
-        decode_ipv6(pkt, buf, off, end)
+        decode_counted(pkt, buf, off, end, decode_ipv6)
     elif label == MPLS_LABEL_ROUTER_ALERT:
         pkt.add_event(_BAD_LABEL_ROUTER_ALERT)
     elif label == MPLS_LABEL_NULL:
@@ -63,10 +67,10 @@ def decode_mpls(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     else:
         nibble = buf[off] >> 4
         if nibble == 4:
-            decode_ipv4(pkt, buf, off, end)
+            decode_counted(pkt, buf, off, end, decode_ipv4)
         elif nibble == 6:
-            decode_ipv6(pkt, buf, off, end)
+            decode_counted(pkt, buf, off, end, decode_ipv6)
         elif nibble == 0:
-            decode_ethernet(pkt, buf, off + MPLS_PW_LEN, end)
+            decode_counted(pkt, buf, off + MPLS_PW_LEN, end, decode_ethernet)
         else:
             pkt.add_event(_UNKNOWN_PAYLOAD_TYPE)

@@ -16,8 +16,10 @@ from sensor.decode.ethernet import DecodeFn, decode_ethernet
 from sensor.decode.events import event_id
 from sensor.decode.ipv4 import decode_ipv4
 from sensor.decode.ipv6 import decode_ipv6
+from sensor.decode.layers import add_layer
 from sensor.decode.mpls import decode_mpls
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted
 
 NSH_HEADER_LEN = 8
 NSH_MD1_HEADER_LEN = 24
@@ -45,6 +47,8 @@ def decode_nsh(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < NSH_HEADER_LEN:
         pkt.add_event(_HEADER_TOO_SMALL)
         return
+    if not add_layer(pkt):
+        return
     if buf[off] >> 6:
         pkt.add_event(_UNSUPPORTED_VERSION)
         return
@@ -64,4 +68,4 @@ def decode_nsh(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if fn is None:
         pkt.add_event(_UNKNOWN_PAYLOAD)
     else:
-        fn(pkt, buf, off + hlen, end)
+        decode_counted(pkt, buf, off + hlen, end, fn)

@@ -29,7 +29,7 @@ TH_CWR = 0x80
 class Packet:
     """One decoded frame (or a pseudo-packet: tunnel inner or defragmented datagram)."""
 
-    __slots__ = (
+    __slots__ = (  # noqa: RUF023 - grouped by layer, in the order decoders fill them
         # capture
         "ts_us",  # int: packet timestamp, microseconds since the epoch
         "pcap_cnt",  # int: 1-based record number in the capture (pseudo-packets share their root's)
@@ -71,10 +71,11 @@ class Packet:
         "stream_eof",  # bool: flow-end pseudo packet; only payload rules run, over stream_chunks
         # decode results
         "events",  # list[int] | None: decode event ids (sensor.decode.events)
-        "inner",  # Packet | None: tunnelled packet carried by this one (GRE, IP-in-IP, 6in4)
+        "inner",  # Packet | None: the packet a tunnel carries (sensor.decode.tunnel)
         "is_pseudo",  # bool: made by the engine (tunnel inner or reassembled datagram)
         "pkt_src",  # str: EVE pkt_src: "wire/pcap", "defrag", "gre tunnel", "ipv4 tunnel", ...
         "tunnel_depth",  # int: 0 for a captured frame, parent's + 1 for a tunnel's inner packet
+        "layers",  # int: decode layers counted beyond Ethernet/VLAN/IP (sensor.decode.layers)
         # flow (set by sensor.flow)
         "flow",  # Flow | None
         "to_server",  # bool: direction within the flow (initiator -> responder)
@@ -122,6 +123,7 @@ class Packet:
         self.is_pseudo = False
         self.pkt_src = "wire/pcap"
         self.tunnel_depth = 0
+        self.layers = 0
         self.flow: Any = None
         self.to_server = True
         self.established = False

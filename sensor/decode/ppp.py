@@ -16,7 +16,9 @@ from __future__ import annotations
 from sensor.decode.events import event_id
 from sensor.decode.ipv4 import IPV4_HEADER_LEN, decode_ipv4
 from sensor.decode.ipv6 import IPV6_HEADER_LEN, decode_ipv6
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted
 
 PPP_IP = 0x0021
 PPP_VJ_UCOMP = 0x002F
@@ -45,7 +47,12 @@ _UNSUP_PROTO = event_id("decoder.ppp.unsup_proto")
 
 def decode_ppp(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     """Decode a PPP frame at `off`: optional address/control, protocol (1 or 2 bytes), payload."""
-    if off < end and buf[off] == 0xFF:
+    if off >= end:
+        pkt.add_event(_PKT_TOO_SMALL)
+        return
+    if not add_layer(pkt):
+        return
+    if buf[off] == 0xFF:
         off += 2  # address and control
     if off >= end:
         pkt.add_event(_PKT_TOO_SMALL)
@@ -88,11 +95,11 @@ def _decode_ip(pkt: Packet, buf: bytes, off: int, end: int, proto: int, too_smal
         if end - off < IPV6_HEADER_LEN:
             pkt.add_event(too_small)
         else:
-            decode_ipv6(pkt, buf, off, end)
+            decode_counted(pkt, buf, off, end, decode_ipv6)
     elif end - off < IPV4_HEADER_LEN:
         pkt.add_event(too_small)
     elif proto == PPP_IP or buf[off] >> 4 == 4:
-        decode_ipv4(pkt, buf, off, end)
+        decode_counted(pkt, buf, off, end, decode_ipv4)
 
 
 def ppp_decoded(inner: Packet) -> bool:

@@ -2,9 +2,10 @@
 
 Step 2 of 10 (decode), between Ethernet and PPP. Discovery frames carry no IP: only their
 events are raised (too short, a code other than PADI/PADO/PADR/PADS/PADT, a length field
-beyond the frame). Session frames carry a PPP protocol field (one byte when its first byte is odd)
-and the PPP payload, which is decoded to the end of the frame; a session frame with length 0 carries nothing. Version, type and session
-id are not checked, as in Suricata 8.
+beyond the frame). Session frames carry a PPP protocol field (one byte when its first byte is
+odd) and the PPP payload, decoded to the end of the frame; a session frame with length 0
+carries nothing. Version, type and session id are not checked, and PPPoE is not a decode
+layer, as in Suricata 8.
 Hot path: no exceptions for malformed input, no slicing.
 """
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from struct import Struct
 
-from sensor.decode.ethernet import decode_ethertype
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
+from sensor.decode.tunnel import decode_counted_ethertype
 
 SLL_HEADER_LEN = 16  # packet type, ARPHRD, address length, address[8], protocol
 SLL2_HEADER_LEN = 20  # protocol, reserved, ifindex, ARPHRD, packet type, address length, address[8]
@@ -28,7 +29,9 @@ def decode_sll(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < SLL_HEADER_LEN:
         pkt.add_event(_SLL_TOO_SMALL)
         return
-    decode_ethertype(pkt, buf, off + SLL_HEADER_LEN, end, _u16(buf, off + 14)[0])
+    if not add_layer(pkt):
+        return
+    decode_counted_ethertype(pkt, buf, off + SLL_HEADER_LEN, end, _u16(buf, off + 14)[0])
 
 
 def decode_sll2(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -36,4 +39,6 @@ def decode_sll2(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     if end - off < SLL2_HEADER_LEN:
         pkt.add_event(_SLL2_TOO_SMALL)
         return
-    decode_ethertype(pkt, buf, off + SLL2_HEADER_LEN, end, _u16(buf, off)[0])
+    if not add_layer(pkt):
+        return
+    decode_counted_ethertype(pkt, buf, off + SLL2_HEADER_LEN, end, _u16(buf, off)[0])

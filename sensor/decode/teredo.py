@@ -17,14 +17,13 @@ from sensor.capture import linktypes
 from sensor.decode.events import event_id
 from sensor.decode.ipv6 import IPV6_HEADER_LEN, decode_ipv6
 from sensor.decode.packet import Packet
-from sensor.decode.tunnel import MAX_TUNNEL_DEPTH, spawn_inner
+from sensor.decode.tunnel import PKT_SRC_TEREDO, spawn_inner
 
 TEREDO_DEFAULT_PORT = 3544
 TEREDO_ORIGIN_INDICATION_LEN = 8
 
 _u16 = Struct("!H").unpack_from
 
-_TOO_MANY_LAYERS = event_id("decoder.too_many_layers")
 # Events that leave a packet valid (Suricata's ENGINE_SET_EVENT, found by running malformed
 # Teredo packets through Suricata 8.0.8); any other event drops the Teredo packet.
 TEREDO_VALID_EVENTS = frozenset(
@@ -74,10 +73,7 @@ def decode_teredo(pkt: Packet, buf: bytes, off: int, end: int) -> bool:
     plen = _u16(buf, start + 4)[0]
     if (plen == 0 and buf[start + 6] == 0) or end - start != IPV6_HEADER_LEN + plen:
         return False
-    if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH:
-        pkt.add_event(_TOO_MANY_LAYERS)
-        return True
-    spawn_inner(pkt, buf, start, end, decode_ipv6, linktypes.RAW, teredo_decoded)
+    spawn_inner(pkt, buf, start, end, decode_ipv6, linktypes.RAW, teredo_decoded, PKT_SRC_TEREDO)
     return pkt.inner is not None
 
 

@@ -1,4 +1,4 @@
-"""802.1Q / 802.1ad (QinQ) VLAN tags and 802.1ah (provider backbone) I-TAG decoders.
+"""802.1Q / 802.1ad (QinQ) VLAN tags.
 
 Step 2 of 10 (decode), between Ethernet and layer 3. Each tag appends its VLAN id to
 `pkt.vlan` (outermost first); more than MAX_VLAN_LAYERS tags is an event, as in Suricata.
@@ -15,16 +15,12 @@ from sensor.decode.packet import Packet
 
 VLAN_HEADER_LEN = 4
 MAX_VLAN_LAYERS = 3
-# I-TAG (flags + I-SID, 4 bytes) followed by the customer DA, SA and ethertype.
-IEEE8021AH_HEADER_LEN = 18
 
-_u16 = Struct("!H").unpack_from
 _tci_type = Struct("!HH").unpack_from
 
 _HEADER_TOO_SMALL = event_id("decoder.vlan.header_too_small")
 _UNKNOWN_TYPE = event_id("decoder.vlan.unknown_type")
 _TOO_MANY_LAYERS = event_id("decoder.vlan.too_many_layers")
-_8021AH_TOO_SMALL = event_id("decoder.ieee8021ah.header_too_small")
 
 
 def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
@@ -39,11 +35,3 @@ def decode_vlan(pkt: Packet, buf: bytes, off: int, end: int) -> None:
     pkt.vlan += (tci & 0x0FFF,)
     if not decode_ethertype(pkt, buf, off + VLAN_HEADER_LEN, end, etype):
         pkt.add_event(_UNKNOWN_TYPE)
-
-
-def decode_8021ah(pkt: Packet, buf: bytes, off: int, end: int) -> None:
-    """Decode an 802.1ah I-TAG and the customer Ethernet header it carries."""
-    if end - off < IEEE8021AH_HEADER_LEN:
-        pkt.add_event(_8021AH_TOO_SMALL)
-        return
-    decode_ethertype(pkt, buf, off + IEEE8021AH_HEADER_LEN, end, _u16(buf, off + 16)[0])

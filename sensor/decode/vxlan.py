@@ -24,8 +24,9 @@ from sensor.decode.ethernet import (
     ETHERTYPE_VLAN,
 )
 from sensor.decode.events import event_id
+from sensor.decode.layers import add_layer
 from sensor.decode.packet import Packet
-from sensor.decode.tunnel import MAX_TUNNEL_DEPTH, ip_decoded, spawn_inner, vlan_decoded
+from sensor.decode.tunnel import PKT_SRC_VXLAN, ip_decoded, spawn_inner, vlan_decoded
 from sensor.decode.vlan import decode_vlan
 
 VXLAN_HEADER_LEN = 8
@@ -34,7 +35,6 @@ _FLAG_I = 0x08  # a valid VNI is present
 
 _u16 = Struct("!H").unpack_from
 
-_TOO_MANY_LAYERS = event_id("decoder.too_many_layers")
 _UNKNOWN_PAYLOAD_TYPE = event_id("decoder.vxlan.unknown_payload_type")
 
 
@@ -42,15 +42,14 @@ def decode_vxlan(pkt: Packet, buf: bytes, off: int, end: int) -> bool:
     """Decode the UDP payload buf[off:end] as VXLAN; False when it is not VXLAN."""
     if end - off < VXLAN_HEADER_LEN + ETH_HEADER_LEN or not buf[off] & _FLAG_I or buf[off + 7]:
         return False
-    if pkt.tunnel_depth >= MAX_TUNNEL_DEPTH:
-        pkt.add_event(_TOO_MANY_LAYERS)
+    if not add_layer(pkt):
         return True
     etype = _u16(buf, off + VXLAN_HEADER_LEN + 12)[0]
     off += VXLAN_HEADER_LEN + ETH_HEADER_LEN
     if etype == ETHERTYPE_IPV4 or etype == ETHERTYPE_IPV6:
-        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[etype], linktypes.RAW, ip_decoded)
+        spawn_inner(pkt, buf, off, end, ETHERTYPE_DECODERS[etype], linktypes.RAW, ip_decoded, PKT_SRC_VXLAN)
     elif etype == ETHERTYPE_VLAN or etype == ETHERTYPE_8021AD or etype == ETHERTYPE_QINQ:
-        spawn_inner(pkt, buf, off, end, decode_vlan, linktypes.RAW, vlan_decoded)
+        spawn_inner(pkt, buf, off, end, decode_vlan, linktypes.RAW, vlan_decoded, PKT_SRC_VXLAN)
     elif etype != ETHERTYPE_ARP:
         pkt.add_event(_UNKNOWN_PAYLOAD_TYPE)
     return True

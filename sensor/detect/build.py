@@ -12,7 +12,6 @@ per packet; the closures it builds do.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,9 +206,8 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
                 severity_override = int((opt.value or "").strip())
             except ValueError:
                 raise RuleCompileError("priority", f"invalid priority {opt.value!r}") from None
-        elif name == "classtype":
-            if (opt.value or "").strip() not in ctx.classification:
-                raise RuleCompileError("classtype", f"unknown classtype {opt.value!r}")
+        elif name == "classtype" and (opt.value or "").strip() not in ctx.classification:
+            raise RuleCompileError("classtype", f"unknown classtype {opt.value!r}")
     payload = None
     if payload_opts:
         payload = inspect.compile_buffer(payload_opts, buffer="payload")

@@ -26,7 +26,7 @@ PACKET_ALERT_MAX = 15
 class Alerted:
     """One alert decision: the rule and the action to report (rate_filter may change it)."""
 
-    __slots__ = ("rule", "action")
+    __slots__ = ("action", "rule")
 
     def __init__(self, rule: CompiledRule, action: str) -> None:
         self.rule = rule

@@ -38,9 +38,7 @@ _PORTED = frozenset({6, 17, 132})
 
 # app-layer protocols Suricata accepts in a rule header (parsed, matched once app-layer parsing lands)
 APP_LAYER_PROTOCOLS = frozenset(
-    "http http1 http2 dns dns-udp dns-tcp doh2 tls ssl ssh smtp ftp ftp-data smb dcerpc dhcp dnp3 enip "
-    "cip modbus nfs ntp tftp ikev2 ike krb5 snmp sip rfb mqtt rdp pgsql telnet bittorrent-dht quic "
-    "websocket ldap pop3 imap mdns template failed".split()
+    ["http", "http1", "http2", "dns", "dns-udp", "dns-tcp", "doh2", "tls", "ssl", "ssh", "smtp", "ftp", "ftp-data", "smb", "dcerpc", "dhcp", "dnp3", "enip", "cip", "modbus", "nfs", "ntp", "tftp", "ikev2", "ike", "krb5", "snmp", "sip", "rfb", "mqtt", "rdp", "pgsql", "telnet", "bittorrent-dht", "quic", "websocket", "ldap", "pop3", "imap", "mdns", "template", "failed"]
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from sensor.flow.community_id import community_id_v1
@@ -23,7 +23,7 @@ _PORTED = (6, 17, 132)
 def format_timestamp(ts_us: int) -> str:
     """Suricata's EVE timestamp: local ISO time with microseconds and +HHMM offset (UTC here)."""
     sec, usec = divmod(ts_us, 1_000_000)
-    dt = datetime.fromtimestamp(sec, tz=timezone.utc)
+    dt = datetime.fromtimestamp(sec, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{usec:06d}+0000"
 
 

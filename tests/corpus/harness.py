@@ -88,12 +88,9 @@ def expected_counts(case: dict[str, Any]) -> Counter[int]:
 
 # keywords and header protocols the engine core matches without app-layer parsing
 PACKET_KEYWORDS = frozenset(
-    "content nocase depth offset distance within startswith endswith fast_pattern rawbytes pcre isdataat dsize "
-    "bsize byte_test byte_jump byte_extract byte_math flow flowbits flowint flags ttl ip_proto id tos window itype "
-    "icode icmp_id icmp_seq sameip decode-event threshold detection_filter msg sid rev gid classtype priority "
-    "reference metadata target noalert tag prefilter ack seq tcp.flags".split()
+    ["content", "nocase", "depth", "offset", "distance", "within", "startswith", "endswith", "fast_pattern", "rawbytes", "pcre", "isdataat", "dsize", "bsize", "byte_test", "byte_jump", "byte_extract", "byte_math", "flow", "flowbits", "flowint", "flags", "ttl", "ip_proto", "id", "tos", "window", "itype", "icode", "icmp_id", "icmp_seq", "sameip", "decode-event", "threshold", "detection_filter", "msg", "sid", "rev", "gid", "classtype", "priority", "reference", "metadata", "target", "noalert", "tag", "prefilter", "ack", "seq", "tcp.flags"]
 )
-PACKET_PROTOCOLS = frozenset("ip tcp udp icmp icmpv6 pkthdr tcp-pkt tcp-stream IP ipv4 ipv6".split())
+PACKET_PROTOCOLS = frozenset(["ip", "tcp", "udp", "icmp", "icmpv6", "pkthdr", "tcp-pkt", "tcp-stream", "IP", "ipv4", "ipv6"])
 
 
 def is_packet_level(case: dict[str, Any]) -> bool:

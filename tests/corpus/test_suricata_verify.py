@@ -14,7 +14,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from harness import expected_counts, load_cases, run_case
 
 KNOWN = tomllib.loads((Path(__file__).parent / "known_failures.toml").read_text())["cases"]

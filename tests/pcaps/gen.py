@@ -26,7 +26,7 @@ def tcp_session(client: str, server: str, sport: int, dport: int, request: bytes
     cseq, sseq = 1000, 5000
     frames = []
 
-    def l2(pkt):  # noqa: ANN001, ANN202
+    def l2(pkt):
         eth = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
         return eth / Dot1Q(vlan=vlan) / pkt if vlan is not None else eth / pkt
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sensor.capture import linktypes
+from sensor.decode.config import LIMITS
 from sensor.decode.dispatch import decode_frame
 from sensor.decode.events import EVENTS
-from sensor.decode.tunnel import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
 from sensor.decode.packet import Packet
 from sensor.stream.defrag import Defragmenter
 
@@ -69,6 +69,7 @@ GENEVE_TEB = struct.pack("!BBHI", 1, 0, 0x6558, 42 << 8) + struct.pack("!HBB", 0
 def udp(sp: int, dp: int, payload: bytes) -> bytes:
     return struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
 
+
 # (link type, valid frame) seeds for the mutation strategy
 SEEDS: list[tuple[int, bytes]] = [
     (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(6, TCP)),
@@ -101,19 +102,36 @@ SEEDS: list[tuple[int, bytes]] = [
     (linktypes.PPP, b"\xff\x03\x00\x21" + ip4(6, TCP)),
     (linktypes.PPP, b"\x57" + ip6(17, UDP)),
     (linktypes.C_HDLC, b"\x0f\x00\x08\x00" + ip4(17, UDP)),
-    (linktypes.ETHERNET, MAC + b"\x88\x64" + struct.pack("!BBHH", 0x11, 0, 1, 2 + 33) + b"\x00\x21" + ip4(17, UDP)),
+    (
+        linktypes.ETHERNET,
+        MAC + b"\x88\x64" + struct.pack("!BBHH", 0x11, 0, 1, 2 + 33) + b"\x00\x21" + ip4(17, UDP),
+    ),
     (linktypes.ETHERNET, MAC + b"\x88\x63\x11\x09\x00\x00\x00\x08\x01\x01\x00\x00\x01\x02\x00\x00"),
     (linktypes.ETHERNET, MAC + b"\x88\x47" + MPLS_100 + MPLS_200_BOTTOM + ip4(6, TCP)),
     (linktypes.ETHERNET, MAC + b"\x88\x47" + MPLS_200_BOTTOM + bytes(4) + MAC + b"\x86\xdd" + ip6(17, UDP)),
     (linktypes.ETHERNET, MAC + b"\x08\x06" + ARP),
-    (linktypes.ETHERNET, MAC + b"\x89\x4f" + struct.pack("!HBBI", 6, 1, 3, 255) + bytes(16) + MAC + b"\x08\x00" + ip4(17, UDP)),
+    (
+        linktypes.ETHERNET,
+        MAC + b"\x89\x4f" + struct.pack("!HBBI", 6, 1, 3, 255) + bytes(16) + MAC + b"\x08\x00" + ip4(17, UDP),
+    ),
     (linktypes.ETHERNET, MAC + b"\x89\x26" + struct.pack("!HHH", 5, 7, 0x0800) + ip4(17, UDP)),
     (linktypes.ETHERNET, MAC + b"\x89\x03" + b"\x00\x00" + MAC + b"\x08\x00" + ip4(17, UDP)),
-    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, struct.pack("!HHIHHI", 0x1000, 0x88BE, 1, 0x1017, 0, 0) + MAC + b"\x08\x00" + ip4(6, TCP))),
+    (
+        linktypes.ETHERNET,
+        MAC
+        + b"\x08\x00"
+        + ip4(47, struct.pack("!HHIHHI", 0x1000, 0x88BE, 1, 0x1017, 0, 0) + MAC + b"\x08\x00" + ip4(6, TCP)),
+    ),
     (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, b"\x00\x00\x88\x0b\x21" + ip4(17, UDP))),
     (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(47, b"\x00\x00\x81\x00\x00\x05\x08\x00" + ip4(17, UDP))),
-    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(1000, 4789, VXLAN + MAC + b"\x08\x00" + ip4(6, TCP)))),
-    (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(1000, 6081, GENEVE_TEB + MAC + b"\x08\x00" + ip4(17, UDP)))),
+    (
+        linktypes.ETHERNET,
+        MAC + b"\x08\x00" + ip4(17, udp(1000, 4789, VXLAN + MAC + b"\x08\x00" + ip4(6, TCP))),
+    ),
+    (
+        linktypes.ETHERNET,
+        MAC + b"\x08\x00" + ip4(17, udp(1000, 6081, GENEVE_TEB + MAC + b"\x08\x00" + ip4(17, UDP))),
+    ),
     (linktypes.ETHERNET, MAC + b"\x08\x00" + ip4(17, udp(3544, 1000, b"\x00\x00" + bytes(6) + ip6(17, UDP)))),
 ]
 
@@ -131,7 +149,7 @@ def check(pkt: Packet, depth: int = 0) -> None:
         assert 0 <= eid < len(EVENTS)
     if pkt.inner is not None:
         assert pkt.inner.is_pseudo and pkt.inner.tunnel_depth == pkt.tunnel_depth + 1
-        assert depth < max(MAX_TUNNEL_DEPTH, MAX_IP_IN_IP_DEPTH)
+        assert depth < LIMITS.max_layers
         check(pkt.inner, depth + 1)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import pytest
 
 from sensor.capture import linktypes
-from sensor.decode.dispatch import decode_frame
+from sensor.decode.config import DecoderConfig
+from sensor.decode.dispatch import configure_decoders, decode_frame
 from sensor.decode.events import event_name
-from sensor.decode.tunnel import MAX_IP_IN_IP_DEPTH, MAX_TUNNEL_DEPTH
 from sensor.decode.packet import Packet
 
 OUT_SRC4 = bytes([203, 0, 113, 1])
@@ -188,24 +189,6 @@ def innermost(pkt: Packet) -> tuple[Packet, int]:
     return pkt, depth
 
 
-def test_gre_nesting_is_bounded() -> None:
-    frame = INNER_UDP4
-    for _ in range(MAX_TUNNEL_DEPTH + 3):
-        frame = ip4(47, b"\x00\x00\x08\x00" + frame)
-    last, depth = innermost(decode(frame, linktypes.IPV4))
-    assert depth == MAX_TUNNEL_DEPTH
-    assert names(last) == ["decoder.too_many_layers"]
-
-
-def test_ip_in_ip_nesting_stops_quietly() -> None:
-    frame = INNER_UDP4
-    for _ in range(MAX_IP_IN_IP_DEPTH + 3):
-        frame = ip4(4, frame)
-    last, depth = innermost(decode(frame, linktypes.IPV4))
-    assert depth == MAX_IP_IN_IP_DEPTH
-    assert last.events is None and last.proto == 4
-
-
 MACS = bytes.fromhex("020000000001020000000002")
 
 
@@ -218,7 +201,9 @@ def erspan2(vlan: int = 0, version: int = 1) -> bytes:
 
 
 def test_erspan_type2_carries_its_vlan() -> None:
-    outer = decode(ip4(47, gre_seq(0x88BE) + erspan2(vlan=23) + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    outer = decode(
+        ip4(47, gre_seq(0x88BE) + erspan2(vlan=23) + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4
+    )
     inner = assert_inner_udp4(outer)
     assert outer.events is None and inner.vlan == (23,) and inner.l3_off == 8 + 14
 
@@ -242,14 +227,6 @@ def test_broken_erspan_is_not_a_tunnel_packet(body: bytes) -> None:
 def test_erspan_type3_is_not_decoded() -> None:
     outer = decode(ip4(47, gre_seq(0x22EB) + bytes(12) + MACS + b"\x08\x00" + INNER_UDP4), linktypes.IPV4)
     assert outer.events is None and outer.inner is None
-
-
-def test_erspan_nesting_stops_quietly() -> None:
-    frame = INNER_UDP4
-    for _ in range(4):
-        frame = ip4(47, gre_seq(0x88BE) + erspan2() + MACS + b"\x08\x00" + frame)
-    last, depth = innermost(decode(frame, linktypes.IPV4))
-    assert depth == MAX_TUNNEL_DEPTH - 2 and last.events is None
 
 
 def test_gre_vlan_tunnel() -> None:
@@ -277,16 +254,102 @@ def test_bridged_ethernet_is_kept_whatever_follows_its_header(ethernet: bytes, e
     assert outer.inner is None
 
 
-def test_pptp_nesting_is_bounded_a_layer_earlier() -> None:
-    frame = INNER_UDP4
-    for _ in range(MAX_TUNNEL_DEPTH + 1):
-        ppp = b"\xff\x03\x00\x21" + frame
-        frame = ip4(47, struct.pack("!HHHH", 0x2001, 0x880B, len(ppp), 1) + ppp)
-    last, depth = innermost(decode(frame, linktypes.IPV4))
-    assert depth == MAX_TUNNEL_DEPTH - 1 and names(last) == ["decoder.too_many_layers"]
-
-
 def test_gre_v1_checks_the_protocol_before_the_key() -> None:
     assert names(decode(ip4(47, b"\x00\x01\x08\x00" + bytes(8)), linktypes.IPV4)) == [
         "decoder.gre.version1_wrong_protocol"
     ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "linktype", "source"),
+    [
+        (ip4(47, b"\x00\x00\x08\x00" + INNER_UDP4), linktypes.IPV4, "gre tunnel"),
+        (ip4(4, INNER_UDP4), linktypes.IPV4, "ipv4 tunnel"),
+        (ip6(4, INNER_UDP4), linktypes.IPV6, "ipv6 tunnel"),
+    ],
+)
+def test_tunnel_packets_are_named_after_the_carrying_layer(frame: bytes, linktype: int, source: str) -> None:
+    inner = decode(frame, linktype).inner
+    assert inner is not None and inner.pkt_src == source
+
+
+ETHERNET_IP4 = MACS + b"\x08\x00"
+
+
+def nest(wrap: Callable[[bytes], bytes], levels: int) -> Packet:
+    frame = INNER_UDP4
+    for _ in range(levels):
+        frame = wrap(frame)
+    return decode(ETHERNET_IP4 + frame)
+
+
+def gre_ip(frame: bytes) -> bytes:
+    return ip4(47, b"\x00\x00\x08\x00" + frame)
+
+
+def gre_teb(frame: bytes) -> bytes:
+    return ip4(47, b"\x00\x00\x65\x58" + ETHERNET_IP4 + frame)
+
+
+def pptp(frame: bytes) -> bytes:
+    ppp = b"\xff\x03\x00\x21" + frame
+    return ip4(47, struct.pack("!HHHH", 0x2001, 0x880B, len(ppp), 1) + ppp)
+
+
+def erspan_ii(frame: bytes) -> bytes:
+    return ip4(47, gre_seq(0x88BE) + erspan2() + ETHERNET_IP4 + frame)
+
+
+def ipip(frame: bytes) -> bytes:
+    return ip4(4, frame)
+
+
+# Over Ethernet, with Suricata's 16 decode layers: each GRE/IP tunnel costs 3 (IP, GRE, the tunnel
+# packet), one carrying Ethernet or PPP 4, ERSPAN type II 5, IP-in-IP 2. Where the limit falls on
+# the outer packet's header or on the tunnel packet, the outer packet has too_many_layers; where
+# it falls on the tunnel packet's first header, the tunnel packet is dropped silently.
+@pytest.mark.parametrize(
+    ("wrap", "depth", "event"),
+    [(gre_ip, 4, True), (gre_teb, 3, True), (pptp, 3, True), (erspan_ii, 2, False), (ipip, 6, False)],
+    ids=["gre-ip", "gre-teb", "pptp", "erspan-ii", "ip-in-ip"],
+)
+def test_nesting_stops_at_the_layer_limit(wrap: Callable[[bytes], bytes], depth: int, event: bool) -> None:
+    assert innermost(nest(wrap, depth))[1] == depth
+    last, reached = innermost(nest(wrap, depth + 3))
+    assert reached == depth
+    assert names(last) == (["decoder.too_many_layers"] if event else [])
+
+
+def test_layer_limit_follows_decoder_max_layers() -> None:
+    try:
+        configure_decoders(DecoderConfig(max_layers=12))
+        last, reached = innermost(nest(gre_ip, 6))
+        assert reached == 3 and names(last) == ["decoder.too_many_layers"]
+        configure_decoders(DecoderConfig(max_layers=20))
+        last, reached = innermost(nest(gre_ip, 9))
+        assert reached == 5 and last.events is None  # the 6th tunnel packet's IP header is over
+    finally:
+        configure_decoders(DecoderConfig())
+
+
+def test_tunnel_packet_near_the_limit_counts_its_vlan_and_ip_headers() -> None:
+    # 3 GRE-TEB levels end at 15 layers; a 4th tunnel packet (16) is refused on the outer packet.
+    # With max-layers 17 the 4th bridged frame decodes its Ethernet header (17 > 16 is fine for
+    # layer 16) but its VLAN tag is over: the frame is kept with the event, without IP.
+    try:
+        configure_decoders(DecoderConfig(max_layers=17))
+        frame = ETHERNET_IP4[:12] + b"\x81\x00\x00\x07\x08\x00" + INNER_UDP4
+        for _ in range(3):
+            frame = ip4(47, b"\x00\x00\x65\x58" + frame)
+            frame = ETHERNET_IP4 + frame
+        pkt = decode(ip4(47, b"\x00\x00\x65\x58" + frame), linktypes.IPV4)
+        last, reached = innermost(pkt)
+        assert reached == 4 and last.ip_version == 0 and names(last) == ["decoder.too_many_layers"]
+    finally:
+        configure_decoders(DecoderConfig())
+
+
+def test_gre_v0_ignores_the_acknowledgment_bit() -> None:
+    outer = decode(ip4(47, b"\x00\x80\x08\x00" + INNER_UDP4), linktypes.IPV4)
+    assert outer.events is None
+    assert_inner_udp4(outer)

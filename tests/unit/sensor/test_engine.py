@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from scapy.all import ARP, IP, TCP, UDP, Ether, Raw, wrpcap  # type: ignore[import-untyped]
 
