@@ -23,6 +23,7 @@ from sensor import logs
 from sensor.capture.pcapfile import open_capture
 from sensor.decode.config import CODE_DEFAULTS, DecoderConfig, decoder_config_from
 from sensor.decode.dispatch import configure_decoders
+from sensor.detect.keywords.pcre import COUNTERS as pcre_counters
 from sensor.errors import CaptureError, ConfigError, SensorError
 from sensor.exception_policy import midstream_policy
 from sensor.output.eve import EveWriter
@@ -170,7 +171,7 @@ def replay_command(
             "decode_events": stats.decode_events,
             "flows": dict(replayer.flows.stats),
             "defrag": dict(replayer.defrag.stats),
-            "detect": dict(loaded.engine.stats),
+            "detect": dict(loaded.engine.stats) | dict(pcre_counters),
         }
         try:
             with open(stats_json, "w", encoding="utf-8") as fh:

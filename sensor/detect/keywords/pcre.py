@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from sensor.detect.keywords.content import RECURSION_LIMIT, Step
 from sensor.errors import RuleCompileError, UnsupportedRule
 
@@ -36,6 +38,13 @@ PCRE_BUFFER_FLAGS: dict[str, str] = {
     "Z": "http.host.raw",
 }
 _KNOWN_FLAGS = set("iAEGmsxORB") | set(PCRE_BUFFER_FLAGS)
+# bound on one pcre evaluation, in the spirit of Suricata's PCRE match limit: Python's `re` has
+# no step limit, so matching runs on the `regex` engine (same syntax) with a time limit
+MATCH_TIMEOUT_S = 0.01
+# pcre evaluations cut off by MATCH_TIMEOUT_S (reported in --stats-json as detect.pcre_match_limit)
+COUNTERS = {"pcre_match_limit": 0}
+_REGEX_FLAGS = {0: 0, re.IGNORECASE: regex.IGNORECASE}
+
 _CAPTURE_VARS = re.compile(r"[ ,](?:flow|pkt|alert):")
 
 _DIGIT = frozenset(range(0x30, 0x3A))
@@ -777,10 +786,11 @@ def setup_pcre(value: str | None, buffer: str) -> PcreSpec:
         )
     source, py_flags, needs_slice = translate_pcre(pattern.encode("utf-8", "surrogateescape"), flags)
     try:
-        regex = re.compile(source.encode("latin-1"), py_flags)
-    except re.error as e:
+        re.compile(source.encode("latin-1"), py_flags)  # the translation targets re's syntax
+        compiled = regex.compile(source.encode("latin-1"), _REGEX_FLAGS[py_flags] | regex.VERSION0)
+    except (re.error, regex.error) as e:
         raise UnsupportedRule(KW, f"translated pattern rejected by Python re ({e})") from None
-    return PcreSpec(regex, negated, "R" in flags, "A" in flags, needs_slice, buffer_flag)
+    return PcreSpec(compiled, negated, "R" in flags, "A" in flags, needs_slice, buffer_flag)
 
 
 def make_pcre_step(spec: PcreSpec, nxt: Step | None, relative_next: bool) -> Step:
@@ -808,7 +818,12 @@ def make_pcre_step(spec: PcreSpec, nxt: Step | None, relative_next: bool) -> Ste
         while True:
             if pos > slen:
                 return 0
-            m = find(subj, pos)
+            try:
+                m = find(subj, pos, timeout=MATCH_TIMEOUT_S)
+            except TimeoutError:
+                # Suricata's match limit: a runaway match counts as no match, negated or not
+                COUNTERS["pcre_match_limit"] += 1
+                return 0
             if negated:
                 if m is not None:
                     return 0

@@ -264,3 +264,15 @@ def test_pcre_sets_position_for_relative_content() -> None:
 
 def test_pcre_rawbytes_and_match_limit_flags_accepted() -> None:
     assert hit(b"abc", 'pcre:"/b/BO"')
+
+
+def test_runaway_match_is_cut_off_and_counted() -> None:
+    """Catastrophic backtracking stops at the match limit and counts as no match (Suricata's
+    PCRE match limit does the same); the counter says it happened."""
+    from sensor.detect.keywords.pcre import COUNTERS, make_pcre_step
+
+    spec = setup_pcre('"/^(?=.*?q=(?:[a-z]{4})*(?:[a-z]{2}|[a-z]{3})+(?:&|$))/"', "payload")
+    step = make_pcre_step(spec, None, False)
+    before = COUNTERS["pcre_match_limit"]
+    assert step(b"q=" + b"a" * 200 + b"!", 0, {}, [0]) == 0
+    assert COUNTERS["pcre_match_limit"] == before + 1
