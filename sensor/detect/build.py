@@ -86,6 +86,8 @@ class CompiledRule:
     flowbits_read: frozenset[str] = frozenset()
     num: int = 0
     match: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
+    # the match without the header check, for candidates the prefilter already header-checked
+    match_body: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
 
     @property
     def sid(self) -> int:
@@ -351,7 +353,8 @@ def _parse_metadata(value: str, into: dict[str, list[str]]) -> None:
 
 
 def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
-    """One closure: header, packet checks, flow conditions, payload, in that order."""
+    """One closure: header, packet checks, flow conditions, payload, in that order (and, as
+    `cr.match_body`, the same without the header)."""
     header = cr.header.match
     checks = cr.checks
     flow_conds = cr.flow_conditions
@@ -381,9 +384,7 @@ def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
 
         payload_match = _payload_match
 
-    def match(p: Any, state: Any) -> bool:
-        if not header(p):
-            return False
+    def body(p: Any, state: Any) -> bool:
         for c in checks:
             if not c(p):
                 return False
@@ -398,7 +399,8 @@ def _compose(cr: CompiledRule) -> Callable[[Any, Any], bool]:
             return payload_match(p, state)
         return True
 
-    return match
+    cr.match_body = body
+    return lambda p, state: header(p) and body(p, state)
 
 
 @dataclass

@@ -83,7 +83,7 @@ class DetectEngine:
             if (cr.iponly and not iponly_due) or (eof and cr.payload is None):
                 continue
             state = MatchState()
-            if not cr.match(pkt, state):
+            if not cr.match_body(pkt, state):
                 continue
             stats["matches"] += 1
             if cr.postmatch and flow is not None:

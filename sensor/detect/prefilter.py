@@ -168,7 +168,8 @@ def _narrow_ports(cr: CompiledRule) -> frozenset[int] | None:
 
 
 class Prefilter:
-    """All groups; `candidates(pkt, pkt_mask)` returns sorted rule numbers to verify.
+    """All groups; `candidates(pkt, pkt_mask)` returns the sorted numbers of the rules whose
+    header matches this packet and whose prefilter passed: they are verified without the header.
 
     The header-keyed part (port and address indexes, residual rules), already
     filtered by each rule's header, depends only on the packet's protocol,
@@ -192,6 +193,7 @@ class Prefilter:
     def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> list[int]:
         group = self.groups[_GROUP_OF_PROTO.get(pkt.proto, "other")]
         flow = pkt.flow
+        verdicts: dict[int, bool] | None = None
         if flow is None:
             static = self._header_candidates(group, pkt)
         else:
@@ -199,9 +201,10 @@ class Prefilter:
             if cache is None:
                 cache = flow.detect_state["groups"] = {}
             key = (pkt.proto, pkt.src, pkt.dst, pkt.sp, pkt.dp)
-            static = cache.get(key)
-            if static is None:
-                static = cache[key] = self._header_candidates(group, pkt)
+            entry = cache.get(key)
+            if entry is None:
+                entry = cache[key] = (self._header_candidates(group, pkt), {})
+            static, verdicts = entry
         hits: set[int] = set()
         payload = pkt.payload
         if group.db is not None and payload:
@@ -214,17 +217,34 @@ class Prefilter:
                     sdb.scan(chunk, match_event_handler=_collect, context=hits)
             elif payload and not pkt.stream_added:
                 sdb.scan(payload, match_event_handler=_collect, context=hits)
+        rules = self.rules
+        if hits:
+            # fast-pattern hits keep only rules whose header matches; the verdict is fixed per
+            # flow and endpoint orientation, so it is remembered there
+            if verdicts is None:
+                hits = {n for n in hits if rules[n].header.match(pkt)}
+            else:
+                kept = set()
+                for n in hits:
+                    ok = verdicts.get(n)
+                    if ok is None:
+                        ok = verdicts[n] = rules[n].header.match(pkt)
+                    if ok:
+                        kept.add(n)
+                hits = kept
         for mask, num in static:
             if mask & pkt_mask == mask:
                 hits.add(num)
         if iponly_due and pkt.ip_version:
             v = pkt.ip_version
+            found: set[int] = set()
             if group.iponly_index:
-                hits.update(group.iponly_index.lookup(v, int.from_bytes(pkt.src, "big")))
-                hits.update(group.iponly_index.lookup(v, int.from_bytes(pkt.dst, "big")))
+                found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.src, "big")))
+                found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.dst, "big")))
             for mask, num in group.iponly_residual:
                 if mask & pkt_mask == mask:
-                    hits.add(num)
+                    found.add(num)
+            hits.update(n for n in found if rules[n].header.match(pkt))
         return sorted(hits)
 
     def _header_candidates(self, group: RuleGroup, pkt: Any) -> tuple[tuple[int, int], ...]:
