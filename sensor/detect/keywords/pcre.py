@@ -11,6 +11,7 @@ The step (hot path) only calls the compiled pattern: no parsing, no exceptions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -786,16 +787,27 @@ def setup_pcre(value: str | None, buffer: str) -> PcreSpec:
         )
     source, py_flags, needs_slice = translate_pcre(pattern.encode("utf-8", "surrogateescape"), flags)
     try:
-        re.compile(source.encode("latin-1"), py_flags)  # the translation targets re's syntax
-        compiled = regex.compile(source.encode("latin-1"), _REGEX_FLAGS[py_flags] | regex.VERSION0)
-    except (re.error, regex.error) as e:
+        compiled = re.compile(source.encode("latin-1"), py_flags)
+    except re.error as e:
         raise UnsupportedRule(KW, f"translated pattern rejected by Python re ({e})") from None
     return PcreSpec(compiled, negated, "R" in flags, "A" in flags, needs_slice, buffer_flag)
 
 
+def _bounded(pattern: re.Pattern[bytes], anchored: bool) -> Callable[..., Any]:
+    """The pattern's match/search on the `regex` engine, which can stop after MATCH_TIMEOUT_S.
+    Compiled on a rule's first evaluation: most pcre rules never get that far, and that
+    engine's compiled form is large. A pattern only `re` accepts keeps `re`, unbounded."""
+    try:
+        bounded = regex.compile(pattern.pattern, _REGEX_FLAGS[pattern.flags & re.IGNORECASE] | regex.VERSION0)
+    except regex.error:
+        find = pattern.match if anchored else pattern.search
+        return lambda subj, pos, timeout: find(subj, pos)
+    return bounded.match if anchored else bounded.search
+
+
 def make_pcre_step(spec: PcreSpec, nxt: Step | None, relative_next: bool) -> Step:
     """Compile a pcre into a step: Suricata's retry-on-next-occurrence loop when relative_next."""
-    find = spec.regex.match if spec.anchored else spec.regex.search
+    finder: list[Any] = []  # filled with the bounded search/match on first use
     relative = spec.relative
     negated = spec.negated
     slice_ = spec.needs_slice
@@ -818,8 +830,10 @@ def make_pcre_step(spec: PcreSpec, nxt: Step | None, relative_next: bool) -> Ste
         while True:
             if pos > slen:
                 return 0
+            if not finder:
+                finder.append(_bounded(spec.regex, spec.anchored))
             try:
-                m = find(subj, pos, timeout=MATCH_TIMEOUT_S)
+                m = finder[0](subj, pos, timeout=MATCH_TIMEOUT_S)
             except TimeoutError:
                 # Suricata's match limit: a runaway match counts as no match, negated or not
                 COUNTERS["pcre_match_limit"] += 1
