@@ -171,6 +171,7 @@ def replay_command(
             "decode_events": stats.decode_events,
             "flows": dict(replayer.flows.stats),
             "defrag": dict(replayer.defrag.stats),
+            "streams": dict(replayer.streams.stats),
             "detect": dict(loaded.engine.stats) | dict(pcre_counters),
         }
         try:
