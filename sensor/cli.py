@@ -144,6 +144,7 @@ def replay_command(
         midstream_policy=ms_policy,
     )
     exit_code = 0
+    pcre_limit_before = pcre_counters["pcre_match_limit"]  # the counter is per process
     with _open_output(eve) as out:
         writer = EveWriter(out)
         replayer = Replayer(loaded.engine, options, writer.write)
@@ -172,7 +173,8 @@ def replay_command(
             "flows": dict(replayer.flows.stats),
             "defrag": dict(replayer.defrag.stats),
             "streams": dict(replayer.streams.stats),
-            "detect": dict(loaded.engine.stats) | dict(pcre_counters),
+            "detect": dict(loaded.engine.stats)
+            | {"pcre_match_limit": pcre_counters["pcre_match_limit"] - pcre_limit_before},
         }
         try:
             with open(stats_json, "w", encoding="utf-8") as fh:
