@@ -82,8 +82,6 @@ class CompiledRule:
     require_packet: bool = True
     require_stream: bool = False
     stream_only: bool = False
-    flowbits_set: frozenset[str] = frozenset()
-    flowbits_read: frozenset[str] = frozenset()
     num: int = 0
     match: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
     # the match without the header check, for candidates the prefilter already header-checked
@@ -145,8 +143,6 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
     mask = 0
     metadata: dict[str, list[str]] = {}
     target: str | None = None
-    bits_set: set[str] = set()
-    bits_read: set[str] = set()
     severity_override: int | None = None
     iponly_compatible = True
     for opt in rule.options:
@@ -181,10 +177,8 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
                 noalert = True
             if cond is not None:
                 flow_conditions.append(cond)
-                bits_read.update(op.names)
             if act is not None:
                 postmatch.append(act)
-                bits_set.update(op.names)
         elif name == "flowint":
             iop = setup_flowint(opt.value)
             icond, iact = flowint_condition(iop), flowint_action(iop)
@@ -237,8 +231,6 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
         severity=severity,
         metadata=metadata,
         target=target,
-        flowbits_set=frozenset(bits_set),
-        flowbits_read=frozenset(bits_read),
     )
     compiled.iponly = iponly_compatible and not header.negated_address
     compiled.like_iponly = iponly_compatible and header.negated_address

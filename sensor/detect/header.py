@@ -102,7 +102,6 @@ def _header_closure(
     protos: frozenset[int] | None, version: int, needs_ip: bool, src: Any, dst: Any, sp: Any, dp: Any, bidir: bool
 ) -> PacketMatch:
     """Build the per-packet header check as one function with only the tests this header needs."""
-    want_protos = protos if protos is not None else None
     min_version = 1 if needs_ip else 0
     ports_matter = not (sp.is_any and dp.is_any)
     src_c = None if src.is_any else src.contains
@@ -125,7 +124,7 @@ def _header_closure(
         v = p.ip_version
         if v < min_version or (version and v != version):
             return False
-        if want_protos is not None and p.proto not in want_protos:
+        if protos is not None and p.proto not in protos:
             return False
         if plain:
             return True
