@@ -18,6 +18,8 @@ from typing import IO, Any
 import click
 import structlog
 
+from alertwire import AlertWireError
+from alertwire.spool import SpoolWriter
 from rules import RuleError
 from sensor import logs
 from sensor.capture.pcapfile import open_capture
@@ -27,8 +29,10 @@ from sensor.detect.keywords.pcre import COUNTERS as pcre_counters
 from sensor.errors import CaptureError, ConfigError, SensorError
 from sensor.exception_policy import midstream_policy
 from sensor.output.eve import EveWriter
+from sensor.output.fanout import AlertFanout
+from sensor.output.spool_sink import SpoolSink
 from sensor.replay import Replayer, ReplayOptions
-from sensor.ruleset import load_ruleset
+from sensor.ruleset import load_ruleset, ruleset_identity
 from sensor.settings import apply_sets
 from sensor.stream.hostos import STOCK_HOST_OS_POLICY, defrag_policy_lookup
 from sensor.stream.reassembly import stream_config
@@ -41,8 +45,12 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 @contextlib.contextmanager
-def _open_output(path: str | None) -> Iterator[IO[str]]:
-    if path is None or path == "-":
+def _open_output(path: str | None) -> Iterator[IO[str] | None]:
+    """The EVE stream: stdout for "-", a file for a path, none for None."""
+    if path is None:
+        yield None
+        return
+    if path == "-":
         yield sys.stdout
         return
     try:
@@ -57,12 +65,19 @@ def _open_output(path: str | None) -> Iterator[IO[str]]:
 @click.argument("pcaps", nargs=-1, required=True)
 @click.option("--rules", "rule_specs", multiple=True, required=True, help="rule file, directory or glob (repeatable)")
 @click.option("--suricata-config", type=str, default=None, help="Suricata YAML for vars, thresholds and settings")
-@click.option("--eve", type=str, default=None, help="write EVE alerts here (default: stdout)")
+@click.option("--eve", type=str, default=None, help="write EVE alerts here (default: stdout, unless --spool is given)")
 @click.option("--stats-json", type=str, default=None, help="write run statistics as JSON here")
 @click.option("-k", "checksum", type=click.Choice(["all", "none"]), default=None, help="checksum validation")
 @click.option("--set", "sets", multiple=True, help="Suricata configuration override KEY=VALUE (repeatable)")
 @click.option("--simulate-ips", is_flag=True, help="IPS mode: drop rules block (alert.action 'blocked')")
 @click.option("--sensor-name", type=str, default="", help="value of the EVE 'host' field")
+@click.option("--spool", "spool_dir", type=str, default=None, help="also commit alerts to this spool directory")
+@click.option("--sensor-id", type=str, default=None, help="this sensor's enrolled id (required with --spool)")
+@click.option("--ruleset-version", type=str, default=None,
+              help="rule set version carried with spooled alerts (default: derived from the rule files' hash)")
+@click.option("--payload-excerpt", type=click.IntRange(0, 1024), default=0,
+              help="bytes of payload to keep in spooled alerts (default 0: no payload leaves the sensor)")
+@click.option("--spool-max-bytes", type=click.IntRange(1 << 20), default=1 << 30, help="spool size cap (bytes)")
 @click.option("--bpf", type=str, default=None, help="BPF capture filter (not supported yet: refused)")
 @click.option("--runmode", type=str, default=None, help="accepted for Suricata compatibility (one process here)")
 @click.option("--data-dir", type=str, default=None, help="accepted for Suricata compatibility (datasets not built)")
@@ -78,6 +93,11 @@ def replay_command(
     sets: tuple[str, ...],
     simulate_ips: bool,
     sensor_name: str,
+    spool_dir: str | None,
+    sensor_id: str | None,
+    ruleset_version: str | None,
+    payload_excerpt: int,
+    spool_max_bytes: int,
     bpf: str | None,
     runmode: str | None,
     data_dir: str | None,
@@ -88,6 +108,10 @@ def replay_command(
     logs.configure(log_level)
     if bpf:
         _fail(f"--bpf {bpf!r}: BPF capture filters are not supported yet")
+    if spool_dir is not None and not sensor_id:
+        _fail("--spool needs --sensor-id (the id this sensor is enrolled under at its collector)")
+    if sensor_id is not None and not 0 < len(sensor_id) <= 64:
+        _fail("--sensor-id must be 1 to 64 characters")
     log = structlog.get_logger().bind(component="replay")
     started = time.perf_counter()
     for path in pcaps:
@@ -134,7 +158,6 @@ def replay_command(
     for problem in report.failed:
         log.warning("rule_failed", problem=str(problem))
     options = ReplayOptions(
-        host=sensor_name,
         ips_mode=simulate_ips,
         checksum_checks=checksum == "all",
         midstream=settings.midstream,
@@ -145,9 +168,25 @@ def replay_command(
     )
     exit_code = 0
     pcre_limit_before = pcre_counters["pcre_match_limit"]  # the counter is per process
-    with _open_output(eve) as out:
-        writer = EveWriter(out)
-        replayer = Replayer(loaded.engine, options, writer.write)
+    spool_sink = None
+    if spool_dir is not None:
+        version, digest = ruleset_identity(loaded.files)
+        try:
+            spool_writer = SpoolWriter(
+                spool_dir, sensor_id=str(sensor_id), ruleset_version=ruleset_version or version,
+                ruleset_hash=digest, max_bytes=spool_max_bytes,
+            )
+        except (AlertWireError, OSError) as e:
+            _fail(f"--spool {spool_dir}: {e}")
+            return
+        spool_sink = SpoolSink(spool_writer)
+    spool_stats: dict[str, int] = {}
+    with _open_output(None if eve is None and spool_dir is not None else eve or "-") as out:
+        writer = EveWriter(out) if out is not None else None
+        fanout = AlertFanout(
+            eve=writer, spool=spool_sink, host=sensor_name, ips_mode=simulate_ips, payload_excerpt=payload_excerpt
+        )
+        replayer = Replayer(loaded.engine, options, fanout)
         with _progress(pcaps) as progress:
             try:
                 stats = replayer.run(pcaps, progress)
@@ -155,7 +194,11 @@ def replay_command(
                 click.echo(f"pehredar: error: {e}", err=True)
                 stats = replayer.stats
                 exit_code = 1
-        writer.flush()
+            finally:
+                if spool_sink is not None:
+                    spool_stats = spool_sink.close()
+        if writer is not None:
+            writer.flush()
     log.info("replay_finished", packets=stats.packets, alerts=stats.alerts, seconds=round(stats.engine_seconds, 3))
     if stats_json:
         figures: dict[str, Any] = {
@@ -173,6 +216,7 @@ def replay_command(
             "flows": dict(replayer.flows.stats),
             "defrag": dict(replayer.defrag.stats),
             "streams": dict(replayer.streams.stats),
+            "spool": spool_stats,
             "detect": dict(loaded.engine.stats)
             | {"pcre_match_limit": pcre_counters["pcre_match_limit"] - pcre_limit_before},
         }

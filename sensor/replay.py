@@ -2,8 +2,8 @@
 
 The packet loop of steps 1-6 (README's data flow) for capture files. Time is
 packet time throughout (flow timeouts, thresholds, defrag), so a replay is
-deterministic. Alerts are handed to a callback as EVE records; what happens to
-them (file, stdout, spool) is not this module's business.
+deterministic. Each alert is handed to a callback as (packet, alerted rule,
+action); what becomes of it (EVE line, spool record) is not this module's business.
 """
 
 from __future__ import annotations
@@ -22,18 +22,16 @@ from sensor.detect.engine import DetectEngine
 from sensor.exception_policy import is_midstream_start
 from sensor.flow.flow import Flow
 from sensor.flow.table import FlowTable
-from sensor.output.eve import alert_record
 from sensor.stream.defrag import Defragmenter
 from sensor.stream.reassembly import Reassembler, StreamConfig
 
-AlertSink = Callable[[dict[str, Any]], None]
+AlertSink = Callable[[Packet, Any, str], None]  # (packet, CompiledRule, action)
 
 
 @dataclass
 class ReplayOptions:
     """Per-run behaviour that Suricata takes from its command line or `--set`."""
 
-    host: str = ""
     ips_mode: bool = False
     checksum_checks: bool = False
     midstream: bool = False
@@ -158,8 +156,8 @@ class Replayer:
         alerted = self.engine.inspect(pkt)
         if not alerted:
             return
-        host, ips = self.options.host, self.options.ips_mode
+        sink = self.sink
         for a in alerted:
             self.stats.alerts += 1
-            self.sink(alert_record(pkt, a.rule, a.action, host=host, ips_mode=ips))
+            sink(pkt, a.rule, a.action)
 

@@ -10,10 +10,12 @@ Runs once at start-up (and on reload), never on the packet path.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rules import RuleError, parse_file
 from rules.classification import load_classification, load_default_classification
@@ -105,3 +107,15 @@ def load_ruleset(rule_specs: Sequence[str], config: SuricataConfig, *, ips_mode:
     report.rules = ordered
     engine = DetectEngine(ordered, ctx.thresholds, ips_mode=ips_mode)
     return LoadedRuleset(engine, report, files, time.perf_counter() - started)
+
+
+def ruleset_identity(files: Sequence[str]) -> tuple[str, bytes]:
+    """(version, SHA-256) of a rule set: the hash covers each file's name and bytes in load order,
+    and the default version names the hash, so two sensors with the same rules agree on both."""
+    digest = hashlib.sha256()
+    for path in files:
+        data = Path(path).read_bytes()
+        name = os.path.basename(path).encode()
+        digest.update(len(name).to_bytes(4, "big") + name + len(data).to_bytes(8, "big") + data)
+    raw = digest.digest()
+    return f"sha256-{raw.hex()[:16]}", raw

@@ -61,7 +61,7 @@ def _replayer(tmp: Path) -> Replayer:
     path.write_text(RULES)
     loaded = load_ruleset([str(path)], load_suricata_yaml(None, []))
     assert not loaded.report.failed and not loaded.report.unsupported
-    return Replayer(loaded.engine, ReplayOptions(), lambda record: None)
+    return Replayer(loaded.engine, ReplayOptions(), lambda pkt, rule, action: None)
 
 
 mutations = st.lists(
@@ -95,5 +95,5 @@ def test_unmutated_session_exercises_the_rules(tmp_path: Path) -> None:
     path = tmp_path / "fuzz.rules"
     path.write_text(RULES)
     loaded = load_ruleset([str(path)], load_suricata_yaml(None, []))
-    Replayer(loaded.engine, ReplayOptions(), lambda r: sids.append(r["alert"]["signature_id"])).run([str(pcap)])
+    Replayer(loaded.engine, ReplayOptions(), lambda pkt, rule, action: sids.append(rule.rule.sid)).run([str(pcap)])
     assert {1, 2, 5} <= set(sids)  # sid 4 is IP-only: checked before sid 2 sets its bit

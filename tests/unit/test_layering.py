@@ -1,8 +1,10 @@
 """Dependency direction between the packages (STYLE.md section 2), checked on the source.
 
 rules/ is the rule language: it imports nothing of ours and no third-party package;
-sensor/ may import rules/ but never the CLI shell; nothing imports pehredar/ except
-its own modules. A 30-line stand-in for import-linter contracts.
+alertwire/ is the contract and imports none of the roles; sensor/ may import rules/
+and alertwire/; forwarder/ only alertwire/;
+collector/ alertwire/ and rules/; nothing imports pehredar/ except its own modules.
+A 30-line stand-in for import-linter contracts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = {"pehredar", "rules", "sensor", "alertwire", "forwarder", "collector"}
 ALLOWED = {
     "rules": {"rules"},
-    "sensor": {"sensor", "rules"},
+    "alertwire": {"alertwire"},
+    "sensor": {"sensor", "rules", "alertwire"},
+    "forwarder": {"forwarder", "alertwire"},
+    "collector": {"collector", "alertwire", "rules"},
     "pehredar": OURS,
 }
 
