@@ -2,8 +2,9 @@
 
     pehredar sensor replay ...      offline detection (sensor.cli)
     pehredar rules check|keywords   rule validation against this engine (sensor.cli)
-
-Later roles (forwarder, collector, keys) add their groups here.
+    pehredar keys init|show         sensor identities (pehredar.keys)
+    pehredar forwarder ...          ship the spool to the collector (forwarder.cli)
+    pehredar collector ...          receive, verify, store, query (collector.cli)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from pehredar.keys import keys_group
 from sensor.cli import replay_command, rules_check_command, rules_keywords_command
 
 
@@ -51,3 +53,4 @@ def rules() -> None:
 sensor.add_command(replay_command)
 rules.add_command(rules_check_command)
 rules.add_command(rules_keywords_command)
+main.add_command(keys_group)
