@@ -93,37 +93,64 @@ def decode_alert(raw: bytes) -> Alert:
 
 def alert_from_fields(fields: Any) -> Alert:
     """Validate a decoded positional array and build the Alert."""
+    if not _fields_valid(fields):
+        _explain_invalid(fields)
+    flags = fields[4]
+    return _new_alert(
+        fields[0], fields[1], fields[2], fields[3], fields[5], fields[6], fields[7], fields[8], fields[9],
+        fields[10], _DIRECTIONS[flags >> 1], flags & 1 == 1, fields[11],
+        fields[12] if len(fields) == MAX_ALERT_FIELDS else b"",
+    )
+
+
+_new_alert = Alert  # positional construction: the field order of record.Alert
+_DIRECTIONS = tuple(Direction)
+_U16, _U32, _U63, _U64 = 1 << 16, 1 << 32, 1 << 63, 1 << 64
+
+
+def _fields_valid(f: Any) -> bool:
+    """The whole schema check as one expression: the collector runs it for every alert it receives."""
+    return (
+        type(f) is list
+        and (len(f) == _ALERT_FIELDS or (len(f) == MAX_ALERT_FIELDS and type(f[12]) is bytes and len(f[12]) > 0))
+        and type(f[0]) is int and 0 <= f[0] < _U63
+        and type(f[1]) is int and 0 <= f[1] < _U32
+        and type(f[2]) is int and 0 <= f[2] < _U32
+        and type(f[3]) is int and 0 <= f[3] < _U32
+        and type(f[4]) is int and 0 <= f[4] < 6
+        and type(f[5]) is int and 0 <= f[5] < 256
+        and type(f[6]) is bytes and len(f[6]) in (0, 4, 16)
+        and type(f[7]) is int and 0 <= f[7] < _U16
+        and type(f[8]) is bytes and len(f[8]) == len(f[6])
+        and type(f[9]) is int and 0 <= f[9] < _U16
+        and type(f[10]) is int and 0 <= f[10] < _U64
+        and type(f[11]) is str and len(f[11]) <= 32
+    )
+
+
+def _explain_invalid(fields: Any) -> None:
+    """Raise the CodecError that names what is wrong with an array `_fields_valid` refused."""
     if not isinstance(fields, list) or not _ALERT_FIELDS <= len(fields) <= MAX_ALERT_FIELDS:
         raise CodecError("alert must be an array of 12 or 13 fields")
     ts_us, gid, sid, rev, flags, proto, src_ip, src_port, dest_ip, dest_port, flow_id, app_proto = fields[:12]
-    _uint("ts_us", ts_us, 1 << 63)
-    _uint("gid", gid, 1 << 32)
-    _uint("sid", sid, 1 << 32)
-    _uint("rev", rev, 1 << 32)
+    _uint("ts_us", ts_us, _U63)
+    _uint("gid", gid, _U32)
+    _uint("sid", sid, _U32)
+    _uint("rev", rev, _U32)
     _uint("flags", flags, 8)
+    if flags >> 1 > Direction.TO_CLIENT:
+        raise CodecError(f"alert flags name an unknown direction {flags >> 1}")
     _uint("proto", proto, 256)
     _ip("src_ip", src_ip)
-    _uint("src_port", src_port, 1 << 16)
+    _uint("src_port", src_port, _U16)
     _ip("dest_ip", dest_ip)
-    _uint("dest_port", dest_port, 1 << 16)
-    _uint("flow_id", flow_id, 1 << 64)
+    _uint("dest_port", dest_port, _U16)
+    _uint("flow_id", flow_id, _U64)
     if not isinstance(app_proto, str) or len(app_proto) > 32:
         raise CodecError("alert field app_proto must be a string of at most 32 characters")
     if len(src_ip) != len(dest_ip):
         raise CodecError("alert src_ip and dest_ip must be of one IP version")
-    direction = flags >> 1
-    if direction > Direction.TO_CLIENT:
-        raise CodecError(f"alert flags name an unknown direction {direction}")
-    payload = b""
-    if len(fields) == MAX_ALERT_FIELDS:
-        payload = fields[12]
-        if not isinstance(payload, bytes) or not payload:
-            raise CodecError("alert field payload must be non-empty bytes when present")
-    return Alert(
-        ts_us=ts_us, gid=gid, sid=sid, rev=rev, proto=proto, src_ip=src_ip, src_port=src_port,
-        dest_ip=dest_ip, dest_port=dest_port, flow_id=flow_id, direction=Direction(direction),
-        blocked=bool(flags & 1), app_proto=app_proto, payload=payload,
-    )
+    raise CodecError("alert field payload must be non-empty bytes when present")
 
 
 def build_body(records: Sequence[tuple[int, bytes]]) -> bytes:
@@ -150,13 +177,13 @@ def decode_body(body: bytes, header: BatchHeader) -> list[tuple[int, Alert]]:
     out: list[tuple[int, Alert]] = []
     seq = header.first_seq
     for i, entry in enumerate(entries):
-        if not isinstance(entry, list) or len(entry) != 2:
-            raise CodecError(f"batch entry {i} must be [seq_delta, alert]")
-        delta = entry[0]
-        _uint("seq_delta", delta, 1 << 63)
-        if i and delta == 0:
-            raise CodecError(f"batch entry {i} repeats a sequence number")
-        seq += delta
+        if type(entry) is not list or len(entry) != 2 or type(entry[0]) is not int or not (
+            (0 < entry[0] < _U63) if i else entry[0] == 0
+        ):
+            raise CodecError(
+                f"batch entry {i} must be [seq_delta, alert] with delta 0 first, then >= 1 (no repeated seq)"
+            )
+        seq += entry[0]
         out.append((seq, alert_from_fields(entry[1])))
     if out and out[-1][0] != header.last_seq:
         raise CodecError(f"batch entries end at seq {out[-1][0]}, header says {header.last_seq}")

@@ -108,7 +108,7 @@ def test_body_refuses_wrong_count_and_end() -> None:
 def test_body_refuses_repeated_seq() -> None:
     enc = aw.encode_alert(make_alert())
     body = msgpack.packb([[0, msgpack.unpackb(enc)], [0, msgpack.unpackb(enc)]], use_bin_type=True)
-    with pytest.raises(aw.CodecError, match="repeats"):
+    with pytest.raises(aw.CodecError, match="repeated"):
         aw.decode_body(body, make_header(last_seq=1, count=2))
 
 
