@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from collector.cli import collector as collector_group
 from pehredar.keys import keys_group
 from sensor.cli import replay_command, rules_check_command, rules_keywords_command
 
@@ -54,3 +55,4 @@ sensor.add_command(replay_command)
 rules.add_command(rules_check_command)
 rules.add_command(rules_keywords_command)
 main.add_command(keys_group)
+main.add_command(collector_group)
