@@ -189,3 +189,15 @@ def test_every_refusal_code_is_tested() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     for code in REFUSALS:
         assert f'"{code}"' in source.replace(f'REFUSALS["{code}"]', "")
+
+
+def test_racing_copies_of_one_batch_store_once(store: SqliteStore, sensor: Identity) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame = sensor.batch(1, list(range(1, 200)))
+    ingest = Ingest(store)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(ingest.ingest, [frame] * 12))
+    assert sum(isinstance(o, Accepted) for o in outcomes) == 1
+    assert sorted(o.code for o in outcomes if isinstance(o, Refusal)) == ["replayed_batch"] * 11
+    assert counts(store) == (1, 199)

@@ -59,3 +59,19 @@ def test_run_serves_http1_and_h2c_then_stops_on_sigterm(tmp_path: Path) -> None:
     assert events.count("batch_stored") == 2 and "batch_refused" in events and events[-1] == "collector_stopped"
     alerts = json.loads(run_cli("alerts", "--data", str(data), "--json").stdout)
     assert len(alerts) == 4 and all(a["verified"] for a in alerts)
+
+
+def test_port_in_use_is_one_line_exit_1(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run(
+            [PEHREDAR, "collector", "run", "--listen", f"127.0.0.1:{port}", "--data", str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert r.returncode == 1
+    assert r.stderr.startswith("pehredar: error: cannot listen on 127.0.0.1:") and r.stderr.count("\n") == 1
+    assert "listening on" not in r.stdout
