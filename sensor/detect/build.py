@@ -22,16 +22,14 @@ from rules.vars import VarTable
 from sensor.detect import inspect
 from sensor.detect.header import HeaderMatch, compile_header
 from sensor.detect.keywords import decode_event, dsize, flow, icmp, ip, meta, tcp  # noqa: F401  (registration)
+from sensor.detect.keywords.flow import flow_mask
 from sensor.detect.keywords.flowbits import flowbits_action, flowbits_condition, setup_flowbits
 from sensor.detect.keywords.flowint import flowint_action, flowint_condition, setup_flowint
+from sensor.detect.keywords.ip import ip_proto_protocols
 from sensor.detect.keywords.registry import KEYWORDS, declare
+from sensor.detect.mask import NEED_EVENTS, NEED_FLOW, NEED_PAYLOAD
 from sensor.detect.threshold import ThresholdEngine
 from sensor.errors import RuleCompileError, UnsupportedRule
-
-# requirement bits: a rule without a fast pattern is only tried when pkt_mask covers its mask
-NEED_PAYLOAD = 1
-NEED_EVENTS = 2
-NEED_FLOW = 4
 
 _PAYLOAD_DOCS = {
     "content": "bytes to find in the buffer, `!` negates; |hex| and escapes",
@@ -83,6 +81,9 @@ class CompiledRule:
     require_stream: bool = False
     stream_only: bool = False
     num: int = 0
+    # the IP protocols the rule can match (the header's, narrowed by ip_proto), None for any:
+    # what the prefilter groups the rule by
+    protos: frozenset[int] | None = None
     match: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
     # the match without the header check, for candidates the prefilter already header-checked
     match_body: Callable[[Any, Any], bool] = field(default=lambda p, s: False)
@@ -169,7 +170,7 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
         elif name == "flow":
             assert kw.setup is not None
             checks.append(kw.setup(opt.value))
-            mask |= NEED_FLOW
+            mask |= NEED_FLOW | flow_mask(opt.value)
         elif name == "flowbits":
             op = setup_flowbits(opt.value)
             cond, act = flowbits_condition(op), flowbits_action(op)
@@ -235,6 +236,7 @@ def compile_rule(rule: Rule, ctx: BuildContext) -> CompiledRule:
     compiled.iponly = iponly_compatible and not header.negated_address
     compiled.like_iponly = iponly_compatible and header.negated_address
     _check_ip_proto(rule, header)
+    compiled.protos = _rule_protocols(rule, header)
     if _decode_event_only(rule) and header.protos is None and header.src_any and header.dst_any:
         # decoder-event-only rules see packets whose IP layer failed to decode too
         compiled.header = dataclasses.replace(header, needs_ip=False, match=_any_packet)
@@ -310,6 +312,16 @@ def _check_ip_proto(rule: Rule, header: HeaderMatch) -> None:
         gt = int(values[ops.index(">")][1:].strip() or 0)
         if gt + 1 >= lt:
             raise RuleCompileError("ip_proto", f"ip_proto >{gt} and <{lt} leave no protocol")
+
+
+def _rule_protocols(rule: Rule, header: HeaderMatch) -> frozenset[int] | None:
+    """The header's protocols narrowed by every ip_proto option (None: any protocol)."""
+    protos = header.protos
+    for opt in rule.options:
+        if opt.name == "ip_proto":
+            admitted = ip_proto_protocols(opt.value)
+            protos = admitted if protos is None else protos & admitted
+    return protos
 
 
 def _reject_unknown(name: str) -> None:

@@ -15,8 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sensor.detect.build import NEED_EVENTS, NEED_FLOW, NEED_PAYLOAD, CompiledRule
+from sensor.detect.build import CompiledRule
 from sensor.detect.inspect import MatchState
+from sensor.detect.mask import (
+    NEED_ESTABLISHED,
+    NEED_EVENTS,
+    NEED_FLOW,
+    NEED_NOT_ESTABLISHED,
+    NEED_PAYLOAD,
+    NEED_TO_CLIENT,
+    NEED_TO_SERVER,
+)
 from sensor.detect.prefilter import Prefilter
 from sensor.detect.threshold import ThresholdEngine
 
@@ -53,17 +62,21 @@ class DetectEngine:
 
     def inspect(self, pkt: Any) -> list[Alerted]:
         """Run detection for one decoded packet (flow already attached)."""
-        mask = 0
+        mask = NEED_TO_SERVER if pkt.to_server else NEED_TO_CLIENT
         if pkt.payload or pkt.stream_chunks is not None:
             mask |= NEED_PAYLOAD
         if pkt.events:
             mask |= NEED_EVENTS
+        if pkt.established:
+            mask |= NEED_ESTABLISHED
         flow = pkt.flow
         # a flow-end pseudo packet runs only the rules that inspect payload (stream data)
         eof = pkt.stream_eof
         iponly_due = not eof
         if flow is not None:
             mask |= NEED_FLOW
+            if not pkt.established:
+                mask |= NEED_NOT_ESTABLISHED
             key = "iponly_toserver" if pkt.to_server else "iponly_toclient"
             state = flow.detect_state
             if key in state or eof:

@@ -10,7 +10,10 @@ packet's stream chunks, or over its payload when it has none and the stream did
 not take the payload. For rules without a fast
 pattern an address index (elementary intervals over the narrower side of the
 header: IP reputation lists become a bisect), a port index (the narrower small
-port set of the header) and a residual list filtered by the requirement mask. The result is the sorted list of rule numbers to verify.
+port set of the header) and a residual list filtered by the requirement mask
+(`sensor.detect.mask`); a rule whose 1-2 byte fast pattern sent it to the port index
+is kept only when its pattern occurs in the data. Fast-pattern hits are filtered by
+the requirement mask too. The result is the sorted list of rule numbers to verify.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from typing import Any
 import hyperscan
 
 from sensor.detect.build import CompiledRule
-from sensor.detect.fastpattern import hyperscan_expression
+from sensor.detect.fastpattern import FastPattern, hyperscan_expression
+from sensor.detect.mask import NEED_FLOW
 
 _GROUP_OF_PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}
 _GROUPS = ("tcp", "udp", "icmp", "other")
-_PROTO_GROUPS = {6: ("tcp",), 17: ("udp",), 1: ("icmp",), 58: ("icmp",)}
 # fast patterns this short are routed to the port index when the rule names ports
 _SHORT_PATTERN = 2
 # an address side covering at most this share of its IP version's space is indexed
@@ -81,7 +84,7 @@ class RuleGroup:
         self.index = AddressIndex()
         self.iponly_index = AddressIndex()
         iponly_residual: list[tuple[int, int]] = []
-        ports: dict[int, list[tuple[int, int]]] = {}
+        ports: dict[int, list[tuple[int, int, bytes | None]]] = {}
         residual: list[tuple[int, int]] = []
         exprs: list[bytes] = []
         ids: list[int] = []
@@ -91,8 +94,11 @@ class RuleGroup:
         s_flags: list[int] = []
         for cr in rules:
             fp = cr.fast_pattern
+            needle = None
             if fp is not None and len(fp.pattern) <= _SHORT_PATTERN and _narrow_ports(cr) is not None:
-                # a 1-2 byte pattern hits nearly every payload: gate the rule on its ports instead
+                # a 1-2 byte pattern hits nearly every payload: gate the rule on its ports instead,
+                # and on finding its pattern in the data (when case does not matter to it)
+                needle = _needle(fp)
                 fp = None
             if fp is not None:
                 expr, fl = hyperscan_expression(fp)
@@ -111,7 +117,7 @@ class RuleGroup:
                 port_set = _narrow_ports(cr)
                 if port_set is not None:
                     for port in port_set:
-                        ports.setdefault(port, []).append((cr.mask, cr.num))
+                        ports.setdefault(port, []).append((cr.mask, cr.num, needle))
                 elif not _index_rule(self.index, cr):
                     residual.append((cr.mask, cr.num))
         self.index.freeze()
@@ -124,6 +130,15 @@ class RuleGroup:
         if s_exprs:
             self.stream_db = _database(s_exprs, s_ids, s_flags)
         self.mpm_count = len(exprs) + len(s_exprs)
+
+
+def _needle(fp: FastPattern) -> bytes | None:
+    """The bytes a short fast pattern must occur as in the inspected data; None when a nocase
+    pattern has letters (its case varies)."""
+    pat = fp.pattern
+    if fp.nocase and pat.lower() != pat.upper():
+        return None
+    return pat
 
 
 def _database(exprs: list[bytes], ids: list[int], flags: list[int]) -> Any:
@@ -181,7 +196,7 @@ class Prefilter:
         self.rules = rules
         members: dict[str, list[CompiledRule]] = {g: [] for g in _GROUPS}
         for cr in rules:
-            protos = cr.header.protos
+            protos = cr.protos
             if protos is None:
                 for g in _GROUPS:
                     members[g].append(cr)
@@ -189,17 +204,23 @@ class Prefilter:
                 for g in {_GROUP_OF_PROTO.get(pr, "other") for pr in protos}:
                     members[g].append(cr)
         self.groups = {g: RuleGroup(g, members[g]) for g in _GROUPS}
+        self._group_of = {proto: self.groups[g] for proto, g in _GROUP_OF_PROTO.items()}
+        self._other = self.groups["other"]
+        # a fast-pattern hit is verified only when the packet offers what the rule needs;
+        # NEED_FLOW is left out as it is not always necessary (sensor.detect.mask)
+        self._hit_masks = [cr.mask & ~NEED_FLOW for cr in rules]
 
     def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> list[int]:
-        group = self.groups[_GROUP_OF_PROTO.get(pkt.proto, "other")]
+        group = self._group_of.get(pkt.proto, self._other)
         flow = pkt.flow
         verdicts: dict[int, bool] | None = None
         if flow is None:
             static = self._header_candidates(group, pkt)
         else:
-            cache = flow.detect_state.get("groups")
+            state = flow.detect_state
+            cache = state.get("groups")
             if cache is None:
-                cache = flow.detect_state["groups"] = {}
+                cache = state["groups"] = {}
             key = (pkt.proto, pkt.src, pkt.dst, pkt.sp, pkt.dp)
             entry = cache.get(key)
             if entry is None:
@@ -207,11 +228,11 @@ class Prefilter:
             static, verdicts = entry
         hits: set[int] = set()
         payload = pkt.payload
-        if group.db is not None and payload:
+        chunks = pkt.stream_chunks
+        if payload and group.db is not None:
             group.db.scan(payload, match_event_handler=_collect, context=hits)
         sdb = group.stream_db
         if sdb is not None:
-            chunks = pkt.stream_chunks
             if chunks is not None:
                 for chunk in chunks:
                     sdb.scan(chunk, match_event_handler=_collect, context=hits)
@@ -221,19 +242,28 @@ class Prefilter:
         if hits:
             # fast-pattern hits keep only rules whose header matches; the verdict is fixed per
             # flow and endpoint orientation, so it is remembered there
-            if verdicts is None:
-                hits = {n for n in hits if rules[n].header.match(pkt)}
-            else:
-                kept = set()
-                for n in hits:
+            hit_masks = self._hit_masks
+            kept = set()
+            ok: bool | None
+            for n in hits:
+                m = hit_masks[n]
+                if m & pkt_mask != m:
+                    continue
+                if verdicts is None:
+                    ok = rules[n].header.match(pkt)
+                else:
                     ok = verdicts.get(n)
                     if ok is None:
                         ok = verdicts[n] = rules[n].header.match(pkt)
-                    if ok:
-                        kept.add(n)
-                hits = kept
-        for mask, num in static:
-            if mask & pkt_mask == mask:
+                if ok:
+                    kept.add(n)
+            hits = kept
+        for mask, num, needle in static:
+            if mask & pkt_mask == mask and (
+                needle is None
+                or needle in payload
+                or (chunks is not None and any(needle in c for c in chunks))
+            ):
                 hits.add(num)
         if iponly_due and pkt.ip_version:
             v = pkt.ip_version
@@ -245,21 +275,28 @@ class Prefilter:
                 if mask & pkt_mask == mask:
                     found.add(num)
             hits.update(n for n in found if rules[n].header.match(pkt))
+        if not hits:
+            return []
         return sorted(hits)
 
-    def _header_candidates(self, group: RuleGroup, pkt: Any) -> tuple[tuple[int, int], ...]:
-        """(mask, num) of the group's non-prefilter rules whose header matches this packet."""
-        nums: set[int] = {num for _, num in group.residual}
+    def _header_candidates(self, group: RuleGroup, pkt: Any) -> tuple[tuple[int, int, bytes | None], ...]:
+        """(mask, num, needle) of the group's non-prefilter rules whose header matches this packet."""
+        needles: dict[int, bytes | None] = {num: None for _, num in group.residual}
         by_port = group.by_port
         if by_port:
             for port in (pkt.sp, pkt.dp):
-                nums.update(num for _, num in by_port.get(port, ()))
+                for _, num, needle in by_port.get(port, ()):
+                    needles[num] = needle
         v = pkt.ip_version
         if v and group.index:
-            nums.update(group.index.lookup(v, int.from_bytes(pkt.src, "big")))
-            nums.update(group.index.lookup(v, int.from_bytes(pkt.dst, "big")))
+            for found in (
+                group.index.lookup(v, int.from_bytes(pkt.src, "big")),
+                group.index.lookup(v, int.from_bytes(pkt.dst, "big")),
+            ):
+                for num in found:
+                    needles[num] = None
         rules = self.rules
-        return tuple((rules[n].mask, n) for n in sorted(nums) if rules[n].header.match(pkt))
+        return tuple((rules[n].mask, n, needles[n]) for n in sorted(needles) if rules[n].header.match(pkt))
 
 
 def _collect(rule_id: int, _from: int, _to: int, _flags: int, context: set[int]) -> None:

@@ -13,6 +13,7 @@ detection runs; this closure only reads them.
 from __future__ import annotations
 
 from sensor.detect.keywords.registry import PacketCheck, register
+from sensor.detect.mask import NEED_ESTABLISHED, NEED_NOT_ESTABLISHED, NEED_TO_CLIENT, NEED_TO_SERVER
 from sensor.errors import RuleCompileError, UnsupportedRule
 
 _DIRECTIONS = {"to_server": True, "from_client": True, "to_client": False, "from_server": False}
@@ -21,6 +22,24 @@ _STATES = frozenset({"established", "not_established", "stateless"})
 _STREAM = frozenset({"no_stream", "only_stream"})
 _FRAG = frozenset({"no_frag", "only_frag"})
 _GROUPS = (_DIRECTION, _STATES, _STREAM, _FRAG)
+
+
+_MASK_BITS = {
+    "to_server": NEED_TO_SERVER,
+    "from_client": NEED_TO_SERVER,
+    "to_client": NEED_TO_CLIENT,
+    "from_server": NEED_TO_CLIENT,
+    "established": NEED_ESTABLISHED,
+    "not_established": NEED_NOT_ESTABLISHED,
+}
+
+
+def flow_mask(value: str | None) -> int:
+    """The requirement-mask bits (sensor.detect.mask) of a valid flow value's direction and state."""
+    mask = 0
+    for o in (value or "").split(","):
+        mask |= _MASK_BITS.get(o.strip().lower(), 0)
+    return mask
 
 
 @register("flow", "flow", "flow direction and state: to_server|to_client|from_*,established|not_established|stateless,...")

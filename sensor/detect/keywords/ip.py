@@ -79,6 +79,31 @@ def setup_id(value: str | None) -> PacketCheck:
 
 @register("ip_proto", "packet", "IP protocol of the transport header: ip_proto:[!<>]N or a protocol name")
 def setup_ip_proto(value: str | None) -> PacketCheck:
+    op, n = _parse_ip_proto(value)
+    if op == "!":
+        return lambda p: p.ip_version != 0 and p.proto != n
+    if op == "<":
+        return lambda p: p.ip_version != 0 and 0 <= p.proto < n
+    if op == ">":
+        return lambda p: p.ip_version != 0 and p.proto > n
+    return lambda p: p.ip_version != 0 and p.proto == n
+
+
+def ip_proto_protocols(value: str | None) -> frozenset[int]:
+    """The IP protocols an ip_proto option admits: the rule can match no other (load time,
+    for grouping rules by protocol as Suricata narrows a signature's protocol with it)."""
+    op, n = _parse_ip_proto(value)
+    if op == "!":
+        return frozenset(range(256)) - {n}
+    if op == "<":
+        return frozenset(range(n))
+    if op == ">":
+        return frozenset(range(n + 1, 256))
+    return frozenset({n})
+
+
+def _parse_ip_proto(value: str | None) -> tuple[str, int]:
+    """(operator, protocol number) of an ip_proto value; the operator is '', '!', '<' or '>'."""
     text = (value or "").strip()
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         text = text[1:-1]
@@ -92,13 +117,7 @@ def setup_ip_proto(value: str | None) -> PacketCheck:
         n = _IP_PROTO_NAMES[name.lower()]
     else:
         raise RuleCompileError("ip_proto", f"unknown protocol {name!r}")
-    if op == "!":
-        return lambda p: p.ip_version != 0 and p.proto != n
-    if op == "<":
-        return lambda p: p.ip_version != 0 and 0 <= p.proto < n
-    if op == ">":
-        return lambda p: p.ip_version != 0 and p.proto > n
-    return lambda p: p.ip_version != 0 and p.proto == n
+    return op, n
 
 
 @register("sameip", "packet", "source and destination address are the same", needs_value=False)
