@@ -33,6 +33,7 @@ from alertwire.errors import (
     SpoolCorruption,
     SpoolError,
     UnknownKey,
+    UnsupportedSchema,
 )
 from alertwire.identity import generate_identity, key_id, load_private_key, load_public_key, parse_public_key
 from alertwire.record import Alert, Direction
@@ -59,6 +60,7 @@ __all__ = [
     "SpoolCorruption",
     "SpoolError",
     "UnknownKey",
+    "UnsupportedSchema",
     "build_body",
     "decode_alert",
     "decode_body",

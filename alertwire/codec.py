@@ -25,7 +25,7 @@ from typing import Any
 import msgpack
 import zstandard
 
-from alertwire.errors import CodecError
+from alertwire.errors import CodecError, UnsupportedSchema
 from alertwire.record import Alert, Direction
 
 SCHEMA_VERSION = 1
@@ -248,11 +248,11 @@ def decode_payload(payload: bytes) -> tuple[BatchHeader, bytes]:
     if not isinstance(obj, list) or len(obj) != 2 or not isinstance(obj[0], dict) or not isinstance(obj[1], bytes):
         raise CodecError("batch payload must be [header map, body bytes]")
     h, body = obj
+    schema = h.get(_H_SCHEMA)
+    if schema != SCHEMA_VERSION:
+        raise UnsupportedSchema(f"unsupported schema version {schema!r} (this build reads {SCHEMA_VERSION})")
     if set(h) != _HEADER_KEYS:
         raise CodecError(f"batch header keys must be exactly 0..12, got {sorted(h, key=str)}")
-    schema = h[_H_SCHEMA]
-    if schema != SCHEMA_VERSION:
-        raise CodecError(f"unsupported schema version {schema!r} (this build reads {SCHEMA_VERSION})")
     sensor_id = h[_H_SENSOR]
     if not isinstance(sensor_id, str) or not 0 < len(sensor_id) <= 64:
         raise CodecError("batch header sensor_id must be a string of 1-64 characters")

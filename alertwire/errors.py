@@ -2,6 +2,7 @@
 
     AlertWireError
     ├── CodecError            a record or batch that does not decode under the schema
+    │   └── UnsupportedSchema     a batch of a schema version this build does not read
     ├── EnvelopeError         a frame that cannot be trusted
     │   ├── MalformedEnvelope     framing is wrong (magic, lengths, version)
     │   ├── BadSignature          Ed25519 verification failed
@@ -20,6 +21,10 @@ class AlertWireError(Exception):
 
 class CodecError(AlertWireError):
     """A record, batch header or body does not decode under the schema."""
+
+
+class UnsupportedSchema(CodecError):
+    """The batch declares a schema version this build does not read."""
 
 
 class EnvelopeError(AlertWireError):

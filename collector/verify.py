@@ -22,11 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import msgpack
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from alertwire import (
-    SCHEMA_VERSION,
     Alert,
     BadSignature,
     BatchHeader,
@@ -34,6 +32,7 @@ from alertwire import (
     Frame,
     KeyFileError,
     MalformedEnvelope,
+    UnsupportedSchema,
     decode_body,
     decode_payload,
     decompress,
@@ -102,33 +101,17 @@ def verify_batch(raw: bytes, keys: KeyRing, *, max_bytes: int = DEFAULT_MAX_BATC
         return Refusal("bad_signature", str(e))
     try:
         header, stored_body = decode_payload(frame.payload)
+    except UnsupportedSchema as e:
+        return Refusal("unsupported_schema", str(e))
     except CodecError as e:
-        schema = _schema_of(frame.payload)
-        if schema is not None and schema != SCHEMA_VERSION:
-            return Refusal("unsupported_schema", str(e))
         return Refusal("malformed_batch", str(e))
     try:
         entries = decode_body(decompress(stored_body, header.compression), header)
     except CodecError as e:
         return Refusal("malformed_batch", str(e))
-    if entries[0][0] != header.first_seq:
-        return Refusal(
-            "malformed_batch", f"batch entries start at seq {entries[0][0]}, header says {header.first_seq}"
-        )
     if header.sensor_id != enrolled.sensor_id:
         return Refusal(
             "wrong_sensor",
             f"batch names sensor {header.sensor_id!r}, key {frame.key_id} is enrolled for {enrolled.sensor_id!r}",
         )
     return VerifiedBatch(frame=frame, raw=raw, key=enrolled, header=header, entries=entries)
-
-
-def _schema_of(payload: bytes) -> object:
-    """The header's schema version field, read leniently (only on the refusal path)."""
-    try:
-        obj = msgpack.unpackb(payload, raw=False, strict_map_key=False)
-    except Exception:  # noqa: BLE001 - any undecodable payload simply has no readable schema
-        return None
-    if isinstance(obj, list) and obj and isinstance(obj[0], dict):
-        return obj[0].get(0)
-    return None
