@@ -362,7 +362,8 @@ class Reassembler:
             st = flow.stream = TcpStreams(cfg.policy_for(flow.server_addr), cfg.policy_for(flow.client_addr))
         prev = st.prev_state
         st.prev_state = state
-        if pkt.to_server:
+        to_server = pkt.to_server
+        if to_server:
             me, peer = st.client, st.server
             st.seen |= 1
         else:
@@ -377,15 +378,17 @@ class Reassembler:
             ack = pkt.tcp_ack
             if peer.anchor_seq < 0:
                 peer.start(ack)
-            peer.last_ack = max(
-                peer.last_ack, peer.anchor_off + ((ack - peer.anchor_seq + _HALF) & _M32) - _HALF
-            )
+            acked = peer.anchor_off + ((ack - peer.anchor_seq + _HALF) & _M32) - _HALF
+            if acked > peer.last_ack:
+                peer.last_ack = acked
             if st.syn_seen:
                 # windows are known in a session whose handshake was seen
                 win = pkt.tcp_win
                 if st.win_scale and not flags & TH_SYN:
-                    win <<= st.wscale_client if pkt.to_server else st.wscale_server
-                peer.next_win = max(peer.next_win, peer.last_ack + win)
+                    win <<= st.wscale_client if to_server else st.wscale_server
+                win += peer.last_ack
+                if win > peer.next_win:
+                    peer.next_win = win
         payload = pkt.payload
         if (
             payload
@@ -413,20 +416,21 @@ class Reassembler:
                 if self._inline and me.segs:
                     # (Suricata places the packet by its raw sequence number, urgent bytes taken out or not)
                     pkt.stream_chunks = self._inline_window(me, start + me.urg_shift, len(payload), pkt)
+        if me.noreassembly:
+            return
         if (
-            not self._inline
+            me.raw < me.right
+            and not self._inline
             and me.segs
-            and me.raw < me.right
-            and not me.noreassembly
             and (
-                me.last_ack - me.raw >= (self._chunk_ts if pkt.to_server else self._chunk_tc)
+                me.last_ack - me.raw >= (self._chunk_ts if to_server else self._chunk_tc)
                 or state > TIME_WAIT
                 or me.depth_reached
             )
         ):
             pkt.stream_chunks = me.blocks(me.last_ack, False)
             self.memuse -= me.prune(me.raw)
-        if me.depth_reached and not me.noreassembly:
+        if me.depth_reached:
             me.noreassembly = True
             self.memuse -= me.clear()
 
