@@ -62,27 +62,31 @@ class DetectEngine:
 
     def inspect(self, pkt: Any) -> list[Alerted]:
         """Run detection for one decoded packet (flow already attached)."""
-        mask = NEED_TO_SERVER if pkt.to_server else NEED_TO_CLIENT
-        if pkt.payload or pkt.stream_chunks is not None:
-            mask |= NEED_PAYLOAD
-        if pkt.events:
-            mask |= NEED_EVENTS
-        if pkt.established:
-            mask |= NEED_ESTABLISHED
         flow = pkt.flow
         # a flow-end pseudo packet runs only the rules that inspect payload (stream data)
         eof = pkt.stream_eof
         iponly_due = not eof
+        if pkt.to_server:
+            mask = NEED_TO_SERVER
+            iponly_key = "iponly_toserver"
+        else:
+            mask = NEED_TO_CLIENT
+            iponly_key = "iponly_toclient"
+        if pkt.established:
+            mask |= NEED_ESTABLISHED
+        elif flow is not None:
+            mask |= NEED_NOT_ESTABLISHED
+        if pkt.payload or pkt.stream_chunks is not None:
+            mask |= NEED_PAYLOAD
+        if pkt.events:
+            mask |= NEED_EVENTS
         if flow is not None:
             mask |= NEED_FLOW
-            if not pkt.established:
-                mask |= NEED_NOT_ESTABLISHED
-            key = "iponly_toserver" if pkt.to_server else "iponly_toclient"
             state = flow.detect_state
-            if key in state or eof:
+            if iponly_key in state:
                 iponly_due = False
-            else:
-                state[key] = True
+            elif iponly_due:
+                state[iponly_key] = True
         cands = self.prefilter.candidates(pkt, mask, iponly_due)
         if not cands:
             return []

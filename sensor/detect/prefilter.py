@@ -26,7 +26,7 @@ import hyperscan
 
 from sensor.detect.build import CompiledRule
 from sensor.detect.fastpattern import FastPattern, hyperscan_expression
-from sensor.detect.mask import NEED_FLOW
+from sensor.detect.mask import NEED_FLOW, NEED_PAYLOAD
 
 _GROUP_OF_PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}
 _GROUPS = ("tcp", "udp", "icmp", "other")
@@ -43,6 +43,7 @@ class AddressIndex:
         self._entries: dict[int, list[tuple[int, int, int]]] = {4: [], 6: []}
         self._starts: dict[int, list[int]] = {4: [], 6: []}
         self._members: dict[int, list[tuple[int, ...]]] = {4: [], 6: []}
+        self._filled = False
 
     def add(self, version: int, lo: int, hi: int, num: int) -> None:
         self._entries[version].append((lo, hi, num))
@@ -59,6 +60,7 @@ class AddressIndex:
             self._starts[version] = bounds
             self._members[version] = [tuple(sorted(m)) for m in members]
         self._entries = {4: [], 6: []}
+        self._filled = any(self._starts.values())
 
     def lookup(self, version: int, addr: int) -> tuple[int, ...]:
         starts = self._starts.get(version)
@@ -70,7 +72,7 @@ class AddressIndex:
         return self._members[version][i]
 
     def __bool__(self) -> bool:
-        return any(self._starts.values())
+        return self._filled
 
 
 class RuleGroup:
@@ -215,7 +217,7 @@ class Prefilter:
         flow = pkt.flow
         verdicts: dict[int, bool] | None = None
         if flow is None:
-            static = self._header_candidates(group, pkt)
+            static, bare = self._header_candidates(group, pkt)
         else:
             state = flow.detect_state
             cache = state.get("groups")
@@ -224,63 +226,82 @@ class Prefilter:
             key = (pkt.proto, pkt.src, pkt.dst, pkt.sp, pkt.dp)
             entry = cache.get(key)
             if entry is None:
-                entry = cache[key] = (self._header_candidates(group, pkt), {})
-            static, verdicts = entry
-        hits: set[int] = set()
+                entry = cache[key] = (*self._header_candidates(group, pkt), {})
+            static, bare, verdicts = entry
         payload = pkt.payload
         chunks = pkt.stream_chunks
-        if payload and group.db is not None:
-            group.db.scan(payload, match_event_handler=_collect, context=hits)
-        sdb = group.stream_db
-        if sdb is not None:
-            if chunks is not None:
-                for chunk in chunks:
-                    sdb.scan(chunk, match_event_handler=_collect, context=hits)
-            elif payload and not pkt.stream_added:
-                sdb.scan(payload, match_event_handler=_collect, context=hits)
-        rules = self.rules
-        if hits:
-            # fast-pattern hits keep only rules whose header matches; the verdict is fixed per
-            # flow and endpoint orientation, so it is remembered there
-            hit_masks = self._hit_masks
-            kept = set()
-            ok: bool | None
-            for n in hits:
-                m = hit_masks[n]
-                if m & pkt_mask != m:
-                    continue
-                if verdicts is None:
-                    ok = rules[n].header.match(pkt)
-                else:
-                    ok = verdicts.get(n)
-                    if ok is None:
-                        ok = verdicts[n] = rules[n].header.match(pkt)
-                if ok:
-                    kept.add(n)
-            hits = kept
-        for mask, num, needle in static:
-            if mask & pkt_mask == mask and (
-                needle is None
-                or needle in payload
-                or (chunks is not None and any(needle in c for c in chunks))
-            ):
-                hits.add(num)
-        if iponly_due and pkt.ip_version:
-            v = pkt.ip_version
-            found: set[int] = set()
-            if group.iponly_index:
-                found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.src, "big")))
-                found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.dst, "big")))
-            for mask, num in group.iponly_residual:
+        hits: set[int] = set()
+        if not payload and chunks is None:
+            # nothing to scan: only the static rules that need no payload can match
+            if not bare and not iponly_due:
+                return []
+            for mask, num in bare:
                 if mask & pkt_mask == mask:
-                    found.add(num)
-            hits.update(n for n in found if rules[n].header.match(pkt))
+                    hits.add(num)
+        else:
+            if payload and group.db is not None:
+                group.db.scan(payload, match_event_handler=_collect, context=hits)
+            sdb = group.stream_db
+            if sdb is not None:
+                if chunks is not None:
+                    for chunk in chunks:
+                        sdb.scan(chunk, match_event_handler=_collect, context=hits)
+                elif payload and not pkt.stream_added:
+                    sdb.scan(payload, match_event_handler=_collect, context=hits)
+            if hits:
+                hits = self._kept_hits(hits, pkt, pkt_mask, verdicts)
+            for mask, num, needle in static:
+                if mask & pkt_mask == mask and (
+                    needle is None
+                    or needle in payload
+                    or (chunks is not None and any(needle in c for c in chunks))
+                ):
+                    hits.add(num)
+        if iponly_due and pkt.ip_version:
+            self._add_iponly(group, pkt, pkt_mask, hits)
         if not hits:
             return []
         return sorted(hits)
 
-    def _header_candidates(self, group: RuleGroup, pkt: Any) -> tuple[tuple[int, int, bytes | None], ...]:
-        """(mask, num, needle) of the group's non-prefilter rules whose header matches this packet."""
+    def _kept_hits(self, hits: set[int], pkt: Any, pkt_mask: int, verdicts: dict[int, bool] | None) -> set[int]:
+        """The fast-pattern hits whose requirement mask and header the packet meets; the header
+        verdict is fixed per flow and endpoint orientation, so it is remembered there."""
+        rules = self.rules
+        hit_masks = self._hit_masks
+        kept = set()
+        ok: bool | None
+        for n in hits:
+            m = hit_masks[n]
+            if m & pkt_mask != m:
+                continue
+            if verdicts is None:
+                ok = rules[n].header.match(pkt)
+            else:
+                ok = verdicts.get(n)
+                if ok is None:
+                    ok = verdicts[n] = rules[n].header.match(pkt)
+            if ok:
+                kept.add(n)
+        return kept
+
+    def _add_iponly(self, group: RuleGroup, pkt: Any, pkt_mask: int, hits: set[int]) -> None:
+        """The IP-only rules due on this packet (the first of its flow direction)."""
+        v = pkt.ip_version
+        found: set[int] = set()
+        if group.iponly_index:
+            found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.src, "big")))
+            found.update(group.iponly_index.lookup(v, int.from_bytes(pkt.dst, "big")))
+        for mask, num in group.iponly_residual:
+            if mask & pkt_mask == mask:
+                found.add(num)
+        rules = self.rules
+        hits.update(n for n in found if rules[n].header.match(pkt))
+
+    def _header_candidates(
+        self, group: RuleGroup, pkt: Any
+    ) -> tuple[tuple[tuple[int, int, bytes | None], ...], tuple[tuple[int, int], ...]]:
+        """(mask, num, needle) of the group's non-prefilter rules whose header matches this packet,
+        and (mask, num) of those among them that need no payload."""
         needles: dict[int, bytes | None] = {num: None for _, num in group.residual}
         by_port = group.by_port
         if by_port:
@@ -296,7 +317,8 @@ class Prefilter:
                 for num in found:
                     needles[num] = None
         rules = self.rules
-        return tuple((rules[n].mask, n, needles[n]) for n in sorted(needles) if rules[n].header.match(pkt))
+        static = tuple((rules[n].mask, n, needles[n]) for n in sorted(needles) if rules[n].header.match(pkt))
+        return static, tuple((mask, n) for mask, n, _ in static if not mask & NEED_PAYLOAD)
 
 
 def _collect(rule_id: int, _from: int, _to: int, _flags: int, context: set[int]) -> None:
