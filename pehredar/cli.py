@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from collector.cli import collector as collector_group
+from forwarder.cli import forwarder_group
 from pehredar.keys import keys_group
 from sensor.cli import replay_command, rules_check_command, rules_keywords_command
 
@@ -55,4 +56,5 @@ sensor.add_command(replay_command)
 rules.add_command(rules_check_command)
 rules.add_command(rules_keywords_command)
 main.add_command(keys_group)
+main.add_command(forwarder_group)
 main.add_command(collector_group)

@@ -1,0 +1,369 @@
+"""Composition root and loop of the forwarder (steps 8-9 of 10).
+
+    SpoolReader.read → Batcher → Signer.sign → outbox (fsync) → Shipper.ship
+        OK      → state.json advanced → SpoolReader.ack(last_seq) → outbox file deleted
+        REJECT  → frame + reason to quarantine/ → state advanced → ack → outbox deleted
+        RETRY   → full-jitter sleep (Retry-After honoured), then the same bytes again
+
+One batch is in flight at a time, so the chain (batch_seq, prev_hash) is strictly ordered.
+structlog is configured once here; counters are logged in a periodic `stats` event and at
+exit. The forwarder only reads the spool: it never blocks the sensor.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from alertwire import SpoolCorruption, SpoolError
+from alertwire.spool import SpoolReader
+from forwarder.batcher import Batch, Batcher
+from forwarder.clock import Clock
+from forwarder.errors import StateError
+from forwarder.retry import RandomSource, RetryPolicy, next_delay
+from forwarder.shipper import Outcome, Result, Shipper
+from forwarder.signer import ChainPosition, Signer
+from forwarder.state import ChainState, OutboxEntry, StateStore
+
+COUNTERS = (
+    "forwarder_batches_shipped_total",
+    "forwarder_batches_retried_total",
+    "forwarder_batches_rejected_total",
+    "forwarder_alerts_shipped_total",
+    "forwarder_alerts_rejected_total",
+    "forwarder_auth_failures_total",
+    "forwarder_spool_corruptions_total",
+)
+
+
+def configure_logging(level: str = "info") -> None:
+    """structlog once per process: filtering bound logger, ISO UTC time, JSON lines on stdout."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+
+
+@dataclass(slots=True)
+class LoopSettings:
+    read_limit: int = 1000
+    poll_interval: float = 1.0
+    stats_interval: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Abandoned(Exception):
+    """Internal: the deadline passed or a stop was requested while a batch was undelivered."""
+
+
+class Forwarder:
+    """The loop over injected parts; `drain()` and `run()` are the two ways to drive it."""
+
+    def __init__(
+        self,
+        reader: SpoolReader,
+        store: StateStore,
+        batcher: Batcher,
+        signer: Signer,
+        shipper: Shipper,
+        clock: Clock,
+        settings: LoopSettings | None = None,
+        rng: RandomSource | None = None,
+    ) -> None:
+        self.reader = reader
+        self.store = store
+        self.batcher = batcher
+        self.signer = signer
+        self.shipper = shipper
+        self.clock = clock
+        self.settings = settings or LoopSettings()
+        self.rng = rng or random.Random()
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.log = structlog.get_logger().bind(component="forwarder")
+        self.state = ChainState.start(reader.epoch, reader.acked_seq())
+        self._cursor = 0
+        self._deadline: float | None = None
+        self._stop: Callable[[], bool] = lambda: False
+        self._next_stats = 0.0
+        self._started = False
+
+    # -- start-up --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the chain, reconcile it with the spool, then settle the outbox (resend or drop)."""
+        if self._started:
+            return
+        self._started = True
+        saved = self.store.load()
+        if saved is not None:
+            self.state = saved
+        else:
+            self.state = ChainState.start(self.reader.epoch, self.reader.acked_seq())
+        self.log.info(
+            "forwarder_started", sensor_id=self.reader.sensor_id, epoch=self.reader.epoch, key_id=self.signer.key_id,
+            collector=self.shipper.url, batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq,
+            pending=self.reader.pending(),
+        )
+        self._next_stats = self.clock.monotonic() + self.settings.stats_interval
+        self._settle_outbox()
+        if self.state.epoch != self.reader.epoch:
+            self.log.warning(
+                "spool_epoch_changed", old_epoch=self.state.epoch, epoch=self.reader.epoch,
+                old_batch_seq=self.state.batch_seq,
+            )
+            self.state = ChainState.start(self.reader.epoch, self.reader.acked_seq())
+            self.store.save(self.state)
+        if self.state.acked_seq > self.reader.acked_seq():
+            # crashed between state.json and SpoolReader.ack: finish the ack
+            self.reader.ack(self.state.acked_seq)
+        self._cursor = max(self.state.acked_seq, self.reader.acked_seq())
+
+    def _settle_outbox(self) -> None:
+        for path in self.store.outbox():
+            try:
+                entry = self.store.read_outbox(path)
+            except StateError as e:
+                self.log.error("outbox_unreadable", path=str(path), error=str(e))
+                self.store.quarantine(path.read_bytes(), 0, 0, {"reason": "unreadable_outbox", "error": str(e)})
+                self.store.delete(path)
+                continue
+            h = entry.header
+            if h.epoch != self.state.epoch or h.batch_seq <= self.state.batch_seq:
+                stale = h.epoch == self.state.epoch
+                self.log.info("outbox_removed", path=str(path), batch_seq=h.batch_seq, epoch=h.epoch,
+                              reason="stale" if stale else "other_epoch")
+                if not stale and h.batch_seq > 0:
+                    # a frame of an older epoch never acknowledged: keep it for the operator, never lose it
+                    self.store.quarantine(entry.frame, h.epoch, h.batch_seq, {"reason": "outbox_of_other_epoch"})
+                self.store.delete(path)
+                continue
+            if h.batch_seq != self.state.batch_seq + 1:
+                raise StateError(
+                    f"{path}: outbox batch_seq {h.batch_seq} does not follow the state's {self.state.batch_seq}"
+                )
+            self.log.info("outbox_resent", batch_seq=h.batch_seq, first_seq=h.first_seq, last_seq=h.last_seq)
+            self._deliver(entry)
+
+    # -- drivers ---------------------------------------------------------------------------------
+
+    def drain(self, max_wait: float | None = None, stop: Callable[[], bool] | None = None) -> bool:
+        """Ship until nothing is pending; False when max_wait passed or stop() first (nothing lost)."""
+        self._deadline = None if max_wait is None else self.clock.monotonic() + max_wait
+        self._stop = stop or (lambda: False)
+        try:
+            self.start()
+            while True:
+                before = self._cursor
+                self._pump(final=True)
+                if not len(self.batcher) and self.reader.pending() == 0:
+                    self.log.info("drain_finished", batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq)
+                    return True
+                if self._cursor == before:  # records pending but none readable yet: wait for them
+                    self._idle(self.settings.poll_interval)
+        except Abandoned:
+            self.log.warning("drain_abandoned", pending=self.reader.pending(), acked_seq=self.state.acked_seq)
+            return False
+        finally:
+            self.log_stats()
+
+    def run(self, stop: Callable[[], bool]) -> None:
+        """Ship until stop() is true; partial batches wait up to max_age for more alerts."""
+        self._deadline = None
+        self._stop = stop
+        try:
+            self.start()
+            while not stop():
+                caught_up = self._pump(final=False)
+                if caught_up:
+                    wait = self.settings.poll_interval
+                    due = self.batcher.time_to_due()
+                    if due is not None:
+                        wait = min(wait, due)
+                    self._idle(wait)
+        except Abandoned:
+            pass
+        finally:
+            self.log.info("forwarder_stopped", batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq)
+            self.log_stats()
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def _pump(self, final: bool) -> bool:
+        """Read what the spool has, ship closed batches; True once caught up with the spool."""
+        while True:
+            self._check_stop()
+            self._maybe_stats()
+            try:
+                records = self.reader.read(self._cursor, self.settings.read_limit)
+            except SpoolCorruption as e:
+                self._corrupted(e)
+                continue
+            fresh = [r for r in records if r.seq > self._cursor]  # defensive: read() is "seq > after_seq"
+            for record in fresh:
+                for batch in self.batcher.add(record):
+                    self._ship(batch)
+                self._cursor = record.seq
+            if len(records) < self.settings.read_limit or not fresh:
+                batch = self.batcher.flush() if final else self.batcher.due()
+                if batch is not None:
+                    self._ship(batch)
+                return True
+
+    def _corrupted(self, error: SpoolCorruption) -> None:
+        """Ship what was read before the damage, then move the bad segment aside and go on."""
+        self.counters["forwarder_spool_corruptions_total"] += 1
+        self.log.error("spool_corruption_found", error=str(error))
+        batch = self.batcher.flush()
+        if batch is not None:
+            self._ship(batch)
+        path = self.reader.corrupt_segment
+        if path is not None:
+            self.reader.quarantine_segment(path)
+        else:  # nothing to move aside: do not spin on it
+            self._idle(self.settings.retry.cap)
+
+    def _ship(self, batch: Batch) -> None:
+        position = ChainPosition(
+            sensor_id=self.reader.sensor_id, epoch=self.state.epoch,
+            batch_seq=self.state.batch_seq + 1, prev_hash=self.state.batch_hash,
+        )
+        frame = self.signer.sign(batch, position, int(self.clock.time()))
+        path = self.store.put_outbox(frame, position.epoch, position.batch_seq)
+        self._deliver(self.store.read_outbox(path))
+
+    def _deliver(self, entry: OutboxEntry) -> None:
+        """POST the outbox frame until OK or REJECT; then advance the chain, ack, clear the outbox."""
+        h = entry.header
+        attempt = 0
+        while True:
+            result = self.shipper.ship(entry.frame)
+            if result.outcome is Outcome.OK:
+                self._advance(entry)
+                self.counters["forwarder_batches_shipped_total"] += 1
+                self.counters["forwarder_alerts_shipped_total"] += h.count
+                self.log.info(
+                    "batch_shipped", batch_seq=h.batch_seq, first_seq=h.first_seq, last_seq=h.last_seq,
+                    count=h.count, bytes=len(entry.frame), reason=result.reason, attempts=attempt + 1,
+                )
+                return
+            if result.outcome is Outcome.REJECT:
+                self._reject(entry, result)
+                return
+            self.counters["forwarder_batches_retried_total"] += 1
+            delay = next_delay(attempt, self.settings.retry, self.rng, auth=result.auth,
+                               retry_after=result.retry_after)
+            if result.auth:
+                self.counters["forwarder_auth_failures_total"] += 1
+                self.log.error(
+                    "forwarder_auth_failed", reason=result.reason, status=result.status, key_id=self.signer.key_id,
+                    batch_seq=h.batch_seq, attempt=attempt + 1, delay_s=round(delay, 3),
+                    hint="enroll this key at the collector; nothing is lost meanwhile",
+                )
+            else:
+                self.log.warning(
+                    "batch_retry_scheduled", reason=result.reason, status=result.status, batch_seq=h.batch_seq,
+                    attempt=attempt + 1, delay_s=round(delay, 3), detail=result.detail,
+                )
+            attempt += 1
+            self._idle(delay)
+            self._check_stop()
+
+    def _advance(self, entry: OutboxEntry) -> None:
+        h = entry.header
+        self.state = ChainState(epoch=h.epoch, batch_seq=h.batch_seq, batch_hash=entry.batch_hash,
+                                acked_seq=max(self.state.acked_seq, h.last_seq))
+        self.store.save(self.state)
+        if h.epoch == self.reader.epoch:
+            self.reader.ack(h.last_seq)
+        self.store.delete(entry.path)
+
+    def _reject(self, entry: OutboxEntry, result: Result) -> None:
+        h = entry.header
+        qpath = self.store.quarantine(entry.frame, h.epoch, h.batch_seq, {
+            "reason": result.reason, "status": result.status, "detail": result.detail,
+            "sensor_id": h.sensor_id, "epoch": h.epoch, "batch_seq": h.batch_seq, "first_seq": h.first_seq,
+            "last_seq": h.last_seq, "count": h.count, "collector": self.shipper.url,
+            "rejected_at": int(self.clock.time()),
+        })
+        self._advance(entry)
+        self.counters["forwarder_batches_rejected_total"] += 1
+        self.counters["forwarder_alerts_rejected_total"] += h.count
+        self.log.error(
+            "batch_rejected", reason=result.reason, status=result.status, batch_seq=h.batch_seq,
+            first_seq=h.first_seq, last_seq=h.last_seq, count=h.count, quarantine=str(qpath), detail=result.detail,
+        )
+
+    # -- time, stop, stats -----------------------------------------------------------------------
+
+    def _idle(self, seconds: float) -> None:
+        self._check_stop()
+        if self._deadline is not None:
+            left = self._deadline - self.clock.monotonic()
+            if left <= 0:
+                raise Abandoned
+            seconds = min(seconds, left)
+        self.clock.sleep(seconds)
+        self._maybe_stats()
+
+    def _check_stop(self) -> None:
+        if self._stop() or (self._deadline is not None and self.clock.monotonic() >= self._deadline):
+            raise Abandoned
+
+    def _maybe_stats(self) -> None:
+        if self.clock.monotonic() >= self._next_stats:
+            self._next_stats = self.clock.monotonic() + self.settings.stats_interval
+            self.log_stats()
+
+    def log_stats(self) -> None:
+        self.log.info("stats", pending=self._pending_or_none(), batch_seq=self.state.batch_seq,
+                      acked_seq=self.state.acked_seq, **self.counters)
+
+    def _pending_or_none(self) -> int | None:
+        try:
+            return self.reader.pending()
+        except OSError:
+            return None
+
+
+def describe(spool: str | Path) -> dict[str, Any]:
+    """What `inspect` prints: pending records, chain state, outbox and quarantine, read-only."""
+    out: dict[str, Any] = {"spool": str(spool)}
+    try:
+        with SpoolReader(spool) as reader:
+            out.update(sensor_id=reader.sensor_id, epoch=reader.epoch, spool_acked_seq=reader.acked_seq(),
+                       pending=reader.pending())
+    except SpoolError as e:
+        if "reader.lock" not in str(e):
+            raise
+        out.update(pending=None, note="a forwarder is running (it holds the spool's reader lock)")
+    store = StateStore(spool, lock=False, create=False)
+    state = store.load()
+    out["chain"] = None if state is None else {
+        "epoch": state.epoch, "batch_seq": state.batch_seq, "batch_hash": state.batch_hash.hex(),
+        "acked_seq": state.acked_seq,
+    }
+    outbox = []
+    for path in store.outbox():
+        try:
+            h = store.read_outbox(path).header
+            outbox.append({"path": str(path), "epoch": h.epoch, "batch_seq": h.batch_seq, "first_seq": h.first_seq,
+                           "last_seq": h.last_seq, "count": h.count})
+        except StateError as e:
+            outbox.append({"path": str(path), "error": str(e)})
+    out["outbox"] = outbox
+    out["quarantine"] = [{"path": str(p), **meta} for p, meta in store.quarantined()]
+    return out

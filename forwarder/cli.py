@@ -1,0 +1,226 @@
+"""`pehredar forwarder drain | run | inspect`: the forwarder's command contract.
+
+    drain    ship until nothing is pending, exit 0; exit 1 at --max-wait (nothing is lost)
+    run      ship and poll the spool until SIGTERM/SIGINT (a second signal abandons the
+             request in flight; the outbox resends it at the next start)
+    inspect  pending count, chain state, outbox and quarantine of a spool (read-only)
+
+Options are only ever added. Bad arguments exit 2 with one line (pehredar.cli's group);
+ForwarderError and AlertWireError exit 1 with one line `pehredar: error: ...`.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import ssl
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, NoReturn, Self
+
+import click
+import httpx
+import structlog
+
+from alertwire import COMPRESSIONS, AlertWireError
+from alertwire.clock import clock_state
+from alertwire.spool import SpoolReader
+from forwarder.app import Forwarder, LoopSettings, configure_logging, describe
+from forwarder.batcher import Batcher
+from forwarder.clock import RealClock
+from forwarder.config import ForwarderConfig
+from forwarder.errors import ConfigError, ForwarderError, NotDrained
+from forwarder.shipper import Shipper
+from forwarder.signer import Signer, load_signing_key
+from forwarder.state import StateStore
+
+_FILE = click.Path(exists=True, dir_okay=False, readable=True)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    structlog.get_logger().bind(component="forwarder").error("fatal_error", error=message)
+    click.echo(f"pehredar: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _user_agent() -> str:
+    try:
+        return f"pehredar-forwarder/{version('pehredar')}"
+    except PackageNotFoundError:
+        return "pehredar-forwarder"
+
+
+def build_client(cfg: ForwarderConfig) -> httpx.Client:
+    """The httpx.Client for the collector: pinned CA and client certificate when given, HTTP/2 on request."""
+    verify: ssl.SSLContext | bool = True
+    if cfg.ca is not None or cfg.client_cert is not None:
+        try:
+            ctx = ssl.create_default_context(cafile=cfg.ca)  # with cafile: only that CA, not the system store
+            if cfg.client_cert is not None:
+                ctx.load_cert_chain(cfg.client_cert, cfg.client_key)
+        except (ssl.SSLError, OSError) as e:
+            raise ConfigError(f"TLS files: {e}") from None
+        verify = ctx
+    http1 = not (cfg.http2 and cfg.collector_url.startswith("http://"))  # h2c needs prior knowledge
+    return httpx.Client(
+        verify=verify, http1=http1, http2=cfg.http2, timeout=cfg.timeout, follow_redirects=False,
+        headers={"user-agent": _user_agent()},
+    )
+
+
+@contextmanager
+def _forwarder(cfg: ForwarderConfig, clock: RealClock) -> Iterator[Forwarder]:
+    key = load_signing_key(cfg.key)
+    with ExitStack() as stack:
+        reader = stack.enter_context(SpoolReader(cfg.spool))
+        store = StateStore(cfg.spool)
+        stack.callback(store.close)
+        client = stack.enter_context(build_client(cfg))
+        yield Forwarder(
+            reader=reader,
+            store=store,
+            batcher=Batcher(clock, cfg.batch_max_alerts, cfg.batch_max_bytes, cfg.batch_max_age),
+            signer=Signer(key, COMPRESSIONS[cfg.compression], clock_state()),
+            shipper=Shipper(client, cfg.collector_url),
+            clock=clock,
+            settings=LoopSettings(cfg.read_limit, cfg.poll_interval, cfg.stats_interval, cfg.retry),
+        )
+
+
+class _Signals:
+    """First SIGTERM/SIGINT: stop after the request in flight. Second: abandon it now."""
+
+    def __init__(self, clock: RealClock) -> None:
+        self.stopping = False
+        self._clock = clock
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Self:
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.stopping:
+            raise KeyboardInterrupt
+        self.stopping = True
+        self._clock.wake()
+        structlog.get_logger().bind(component="forwarder").info("stop_requested", signal=signal.Signals(signum).name)
+
+
+def _ship_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--spool", required=True, type=click.Path(file_okay=False), help="spool directory"),
+        click.option("--collector", "collector_url", required=True, help="collector base URL (http:// or https://)"),
+        click.option("--key", required=True, type=_FILE, help="Ed25519 private key (PEM, mode 0600)"),
+        click.option("--ca", type=_FILE, default=None, help="PEM CA: the only CA trusted for the collector"),
+        click.option("--client-cert", type=_FILE, default=None, help="PEM client certificate (mutual TLS)"),
+        click.option("--client-key", type=_FILE, default=None, help="PEM key of --client-cert"),
+        click.option("--http2", is_flag=True, help="use HTTP/2 (prior knowledge for http:// URLs)"),
+        click.option("--compression", type=click.Choice(list(COMPRESSIONS)), default="zstd", show_default=True),
+        click.option("--batch-max-alerts", type=click.IntRange(min=1), default=1000, show_default=True),
+        click.option("--batch-max-bytes", type=click.IntRange(min=64), default=1 << 20, show_default=True),
+        click.option("--batch-max-age", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     help="seconds a partial batch waits for more alerts"),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+                     help="seconds per request"),
+        click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
+                     show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _config(**kw: Any) -> ForwarderConfig:
+    try:
+        return ForwarderConfig(**kw)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
+
+
+@click.group("forwarder")
+def forwarder_group() -> None:
+    """Ship spooled alerts, signed, to the CERT's collector."""
+
+
+@forwarder_group.command("drain")
+@_ship_options
+@click.option("--max-wait", type=click.FloatRange(min=0), default=None,
+              help="seconds; exit 1 if the spool is not drained by then (nothing is lost)")
+def drain_command(log_level: str, max_wait: float | None, **kw: Any) -> None:
+    """Ship until the spool has nothing pending, then exit 0."""
+    cfg = _config(**kw)
+    configure_logging(log_level)
+    clock = RealClock()
+    signals = _Signals(clock)
+    try:
+        with signals, _forwarder(cfg, clock) as fwd:
+            if not fwd.drain(max_wait=max_wait, stop=lambda: signals.stopping):
+                why = "stopped by signal" if signals.stopping else f"not drained within --max-wait {max_wait:g}s"
+                raise NotDrained(f"{why}: {fwd.reader.pending()} record(s) still pending in {cfg.spool}; nothing is lost")
+    except (ForwarderError, AlertWireError) as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted; unacknowledged batches stay in the spool and outbox")
+
+
+@forwarder_group.command("run")
+@_ship_options
+@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="seconds between spool polls when idle")
+@click.option("--stats-interval", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="seconds between `stats` log events")
+def run_command(log_level: str, **kw: Any) -> None:
+    """Ship continuously until SIGTERM or SIGINT."""
+    cfg = _config(**kw)
+    configure_logging(log_level)
+    clock = RealClock()
+    signals = _Signals(clock)
+    try:
+        with signals, _forwarder(cfg, clock) as fwd:
+            fwd.run(stop=lambda: signals.stopping)
+    except (ForwarderError, AlertWireError) as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted; unacknowledged batches stay in the spool and outbox")
+
+
+@forwarder_group.command("inspect")
+@click.option("--spool", required=True, type=click.Path(exists=True, file_okay=False), help="spool directory")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object instead of text")
+def inspect_command(spool: str, as_json: bool) -> None:
+    """Print pending count, chain state, outbox and quarantine contents."""
+    configure_logging("warning")
+    try:
+        info = describe(spool)
+    except (ForwarderError, AlertWireError) as e:
+        _fail(str(e))
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    click.echo(f"spool:       {info['spool']}")
+    if "sensor_id" in info:
+        click.echo(f"sensor_id:   {info['sensor_id']}")
+        click.echo(f"epoch:       {info['epoch']}")
+        click.echo(f"spool acked: {info['spool_acked_seq']}")
+    pending = info["pending"]
+    click.echo(f"pending:     {'unknown (' + info['note'] + ')' if pending is None else pending}")
+    chain = info["chain"]
+    if chain is None:
+        click.echo("chain:       none yet (no batch acknowledged)")
+    else:
+        click.echo(f"chain:       epoch {chain['epoch']} batch_seq {chain['batch_seq']} acked_seq {chain['acked_seq']}"
+                   f" hash {chain['batch_hash']}")
+    click.echo(f"outbox:      {len(info['outbox'])} frame(s)")
+    for item in info["outbox"]:
+        click.echo(f"  {item['path']}: " + ", ".join(f"{k}={v}" for k, v in item.items() if k != "path"))
+    click.echo(f"quarantine:  {len(info['quarantine'])} frame(s)")
+    for item in info["quarantine"]:
+        click.echo(f"  {item['path']}: reason={item.get('reason')} status={item.get('status')}"
+                   f" batch_seq={item.get('batch_seq')} seqs={item.get('first_seq')}..{item.get('last_seq')}")
