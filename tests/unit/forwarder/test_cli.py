@@ -179,3 +179,32 @@ def test_http2_prior_knowledge_for_http_urls() -> None:
     with build_client(ForwarderConfig(spool="s", collector_url="https://c", key="k", http2=True)) as client:
         pool = client._transport._pool  # type: ignore[attr-defined]
         assert (pool._http1, pool._http2) == (True, True)
+
+
+def test_run_ships_then_stops_cleanly_on_sigterm(spool_and_key: tuple[Path, Path], http_collector: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spool, keyfile = spool_and_key
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from pehredar.cli import main; main()", "forwarder", "run", "--spool", str(spool),
+         "--collector", http_collector, "--key", str(keyfile), "--poll-interval", "0.1", "--batch-max-age", "0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[3],
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while len(_Collector.frames) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    events = [json.loads(line)["event"] for line in out.decode().splitlines()]
+    assert "stop_requested" in events and events[-2:] == ["forwarder_stopped", "stats"]
+    headers = [decode_payload(parse_frame(f).payload)[0] for f in _Collector.frames]
+    assert sum(h.count for h in headers) == 25
