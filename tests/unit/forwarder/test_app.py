@@ -143,13 +143,25 @@ def test_seq_gaps_are_shipped_as_gaps_not_filled(rig: Rig) -> None:
     from alertwire.spool import SpoolWriter
 
     body = encode_alert(alert(0))
-    with SpoolWriter(rig.spool, sensor_id=SENSOR_ID, fsync=False, max_bytes=200, segment_bytes=1 << 20) as w:
-        kept = [w.append(body) for _ in range(12)]
+    with SpoolWriter(rig.spool, sensor_id=SENSOR_ID, fsync=False, max_bytes=600) as w:
+        first = [w.append(body) for _ in range(2)]
         w.seal()
-    assert None in kept  # the full spool dropped some and consumed their seqs
+        second = [w.append(body) for _ in range(2)]
+        w.seal()
+        dropped = [w.append(body) for _ in range(20)]
+        assert first == [1, 2] and second == [3, 4] and None in dropped  # full: seqs consumed, alerts dropped
+        with SpoolReader(rig.spool) as r:
+            r.ack(2)  # frees the first segment
+        later = w.append(body)
+        w.seal()
+    assert later is not None and later > 5
+    rig.max_count = 100
     fwd = rig.forwarder()
     assert fwd.drain(max_wait=600) is True
-    assert rig.collector.seqs == [s for s in kept if s is not None]
+    kept = [s for s in second + dropped + [later] if s is not None]
+    assert rig.collector.seqs == kept
+    (header,) = rig.collector.headers
+    assert header.count == len(kept) < header.last_seq - header.first_seq + 1  # one batch across the gap
 
 
 def test_run_waits_max_age_for_a_partial_batch_then_stops(rig: Rig) -> None:
