@@ -14,22 +14,28 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import httpx
 import structlog
 
-from alertwire import SpoolCorruption, SpoolError
+from alertwire import COMPRESSIONS, SpoolCorruption, SpoolError
+from alertwire.clock import clock_state
 from alertwire.spool import SpoolReader
 from forwarder.batcher import Batch, Batcher
-from forwarder.clock import Clock
-from forwarder.errors import StateError
+from forwarder.clock import Clock, RealClock
+from forwarder.config import ForwarderConfig
+from forwarder.errors import ConfigError, StateError
 from forwarder.retry import RandomSource, RetryPolicy, next_delay
 from forwarder.shipper import Outcome, Result, Shipper
-from forwarder.signer import ChainPosition, Signer
+from forwarder.signer import ChainPosition, Signer, load_signing_key
 from forwarder.state import ChainState, OutboxEntry, StateStore
 
 COUNTERS = (
@@ -214,13 +220,13 @@ class Forwarder:
                 continue
             fresh = [r for r in records if r.seq > self._cursor]  # defensive: read() is "seq > after_seq"
             for record in fresh:
-                for batch in self.batcher.add(record):
-                    self._ship(batch)
+                for closed in self.batcher.add(record):
+                    self._ship(closed)
                 self._cursor = record.seq
             if len(records) < self.settings.read_limit or not fresh:
-                batch = self.batcher.flush() if final else self.batcher.due()
-                if batch is not None:
-                    self._ship(batch)
+                last = self.batcher.flush() if final else self.batcher.due()
+                if last is not None:
+                    self._ship(last)
                 return True
 
     def _corrupted(self, error: SpoolCorruption) -> None:
@@ -337,6 +343,51 @@ class Forwarder:
             return self.reader.pending()
         except OSError:
             return None
+
+
+def _user_agent() -> str:
+    try:
+        return f"pehredar-forwarder/{version('pehredar')}"
+    except PackageNotFoundError:
+        return "pehredar-forwarder"
+
+
+def build_client(cfg: ForwarderConfig) -> httpx.Client:
+    """The httpx.Client for the collector: pinned CA and client certificate when given, HTTP/2 on request."""
+    verify: ssl.SSLContext | bool = True
+    if cfg.ca is not None or cfg.client_cert is not None:
+        try:
+            ctx = ssl.create_default_context(cafile=cfg.ca)  # with cafile: only that CA, not the system store
+            if cfg.client_cert is not None:
+                ctx.load_cert_chain(cfg.client_cert, cfg.client_key)
+        except (ssl.SSLError, OSError) as e:
+            raise ConfigError(f"TLS files: {e}") from None
+        verify = ctx
+    http1 = not (cfg.http2 and cfg.collector_url.startswith("http://"))  # h2c needs prior knowledge
+    return httpx.Client(
+        verify=verify, http1=http1, http2=cfg.http2, timeout=cfg.timeout, follow_redirects=False,
+        headers={"user-agent": _user_agent()},
+    )
+
+
+@contextmanager
+def open_forwarder(cfg: ForwarderConfig, clock: RealClock) -> Iterator[Forwarder]:
+    """Build the loop from a config: key first, then spool reader, state store and HTTP client."""
+    key = load_signing_key(cfg.key)
+    with ExitStack() as stack:
+        reader = stack.enter_context(SpoolReader(cfg.spool))
+        store = StateStore(cfg.spool)
+        stack.callback(store.close)
+        client = stack.enter_context(build_client(cfg))
+        yield Forwarder(
+            reader=reader,
+            store=store,
+            batcher=Batcher(clock, cfg.batch_max_alerts, cfg.batch_max_bytes, cfg.batch_max_age),
+            signer=Signer(key, COMPRESSIONS[cfg.compression], clock_state()),
+            shipper=Shipper(client, cfg.collector_url),
+            clock=clock,
+            settings=LoopSettings(cfg.read_limit, cfg.poll_interval, cfg.stats_interval, cfg.retry),
+        )
 
 
 def describe(spool: str | Path) -> dict[str, Any]:

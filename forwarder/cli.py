@@ -13,28 +13,18 @@ from __future__ import annotations
 
 import json
 import signal
-import ssl
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable
 from typing import Any, NoReturn, Self
 
 import click
-import httpx
 import structlog
 
 from alertwire import COMPRESSIONS, AlertWireError
-from alertwire.clock import clock_state
-from alertwire.spool import SpoolReader
-from forwarder.app import Forwarder, LoopSettings, configure_logging, describe
-from forwarder.batcher import Batcher
+from forwarder.app import configure_logging, describe, open_forwarder
 from forwarder.clock import RealClock
 from forwarder.config import ForwarderConfig
 from forwarder.errors import ConfigError, ForwarderError, NotDrained
-from forwarder.shipper import Shipper
-from forwarder.signer import Signer, load_signing_key
-from forwarder.state import StateStore
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True)
 
@@ -43,50 +33,6 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     structlog.get_logger().bind(component="forwarder").error("fatal_error", error=message)
     click.echo(f"pehredar: error: {message}", err=True)
     sys.exit(code)
-
-
-def _user_agent() -> str:
-    try:
-        return f"pehredar-forwarder/{version('pehredar')}"
-    except PackageNotFoundError:
-        return "pehredar-forwarder"
-
-
-def build_client(cfg: ForwarderConfig) -> httpx.Client:
-    """The httpx.Client for the collector: pinned CA and client certificate when given, HTTP/2 on request."""
-    verify: ssl.SSLContext | bool = True
-    if cfg.ca is not None or cfg.client_cert is not None:
-        try:
-            ctx = ssl.create_default_context(cafile=cfg.ca)  # with cafile: only that CA, not the system store
-            if cfg.client_cert is not None:
-                ctx.load_cert_chain(cfg.client_cert, cfg.client_key)
-        except (ssl.SSLError, OSError) as e:
-            raise ConfigError(f"TLS files: {e}") from None
-        verify = ctx
-    http1 = not (cfg.http2 and cfg.collector_url.startswith("http://"))  # h2c needs prior knowledge
-    return httpx.Client(
-        verify=verify, http1=http1, http2=cfg.http2, timeout=cfg.timeout, follow_redirects=False,
-        headers={"user-agent": _user_agent()},
-    )
-
-
-@contextmanager
-def _forwarder(cfg: ForwarderConfig, clock: RealClock) -> Iterator[Forwarder]:
-    key = load_signing_key(cfg.key)
-    with ExitStack() as stack:
-        reader = stack.enter_context(SpoolReader(cfg.spool))
-        store = StateStore(cfg.spool)
-        stack.callback(store.close)
-        client = stack.enter_context(build_client(cfg))
-        yield Forwarder(
-            reader=reader,
-            store=store,
-            batcher=Batcher(clock, cfg.batch_max_alerts, cfg.batch_max_bytes, cfg.batch_max_age),
-            signer=Signer(key, COMPRESSIONS[cfg.compression], clock_state()),
-            shipper=Shipper(client, cfg.collector_url),
-            clock=clock,
-            settings=LoopSettings(cfg.read_limit, cfg.poll_interval, cfg.stats_interval, cfg.retry),
-        )
 
 
 class _Signals:
@@ -160,7 +106,7 @@ def drain_command(log_level: str, max_wait: float | None, **kw: Any) -> None:
     clock = RealClock()
     signals = _Signals(clock)
     try:
-        with signals, _forwarder(cfg, clock) as fwd:
+        with signals, open_forwarder(cfg, clock) as fwd:
             if not fwd.drain(max_wait=max_wait, stop=lambda: signals.stopping):
                 why = "stopped by signal" if signals.stopping else f"not drained within --max-wait {max_wait:g}s"
                 raise NotDrained(f"{why}: {fwd.reader.pending()} record(s) still pending in {cfg.spool}; nothing is lost")
@@ -183,7 +129,7 @@ def run_command(log_level: str, **kw: Any) -> None:
     clock = RealClock()
     signals = _Signals(clock)
     try:
-        with signals, _forwarder(cfg, clock) as fwd:
+        with signals, open_forwarder(cfg, clock) as fwd:
             fwd.run(stop=lambda: signals.stopping)
     except (ForwarderError, AlertWireError) as e:
         _fail(str(e))

@@ -21,7 +21,7 @@ from fwd_helpers import write_key, write_spool
 
 from alertwire import decode_payload, parse_frame
 from alertwire.spool import SpoolReader
-from forwarder.cli import build_client
+from forwarder.app import build_client
 from forwarder.config import ForwarderConfig
 from forwarder.errors import ConfigError
 from pehredar.cli import main
