@@ -208,3 +208,18 @@ def test_run_ships_then_stops_cleanly_on_sigterm(spool_and_key: tuple[Path, Path
     assert "stop_requested" in events and events[-2:] == ["forwarder_stopped", "stats"]
     headers = [decode_payload(parse_frame(f).payload)[0] for f in _Collector.frames]
     assert sum(h.count for h in headers) == 25
+
+
+def test_inspect_while_a_forwarder_holds_the_spool(spool_and_key: tuple[Path, Path]) -> None:
+    spool, _ = spool_and_key
+    with SpoolReader(spool):
+        result = invoke("forwarder", "inspect", "--spool", str(spool))
+    assert result.exit_code == 0
+    assert "pending:     unknown (a forwarder is running" in result.stdout
+    assert "chain:       none yet" in result.stdout
+
+
+def test_inspect_of_a_directory_that_is_no_spool_exits_1(tmp_path: Path) -> None:
+    result = invoke("forwarder", "inspect", "--spool", str(tmp_path))
+    assert result.exit_code == 1
+    assert "has not created this spool" in one_line_error(result)
