@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rules.model import AddressSpec, Header
 from rules.parse import parse_address
@@ -106,8 +106,8 @@ def _header_closure(
     ports_matter = not (sp.is_any and dp.is_any)
     src_c = None if src.is_any else src.contains
     dst_c = None if dst.is_any else dst.contains
-    sp_c = None if sp.is_any else sp.contains
-    dp_c = None if dp.is_any else dp.contains
+    sp_c = _port_test(sp)
+    dp_c = _port_test(dp)
 
     def oriented(p: Any, a_port: int, b_port: int, a_addr: bytes, b_addr: bytes) -> bool:
         if sp_c is not None and not sp_c(a_port):
@@ -135,3 +135,12 @@ def _header_closure(
         return bidir and oriented(p, p.dp, p.sp, p.dst, p.src)
 
     return match
+
+
+def _port_test(ports: Any) -> Callable[[int], bool] | None:
+    """The port set's membership test (a set lookup for small sets), None for any port."""
+    if ports.is_any:
+        return None
+    if ports.ports is not None:
+        return cast(Callable[[int], bool], ports.ports.__contains__)
+    return cast(Callable[[int], bool], ports.contains)
