@@ -25,6 +25,7 @@ from forwarder.app import configure_logging, describe, open_forwarder
 from forwarder.clock import RealClock
 from forwarder.config import ForwarderConfig
 from forwarder.errors import ConfigError, ForwarderError, NotDrained
+from forwarder.retry import RetryPolicy
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True)
 
@@ -75,6 +76,10 @@ def _ship_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="seconds a partial batch waits for more alerts"),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
                      help="seconds per request"),
+        click.option("--retry-base", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+                     help="seconds; the first retry waits up to this, doubling per attempt (full jitter)"),
+        click.option("--retry-cap", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+                     help="seconds; no retry waits longer (an unknown key waits up to 10x this)"),
         click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
                      show_default=True),
     ]
@@ -83,9 +88,13 @@ def _ship_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _config(**kw: Any) -> ForwarderConfig:
+def _config(retry_base: float, retry_cap: float, **kw: Any) -> ForwarderConfig:
     try:
-        return ForwarderConfig(**kw)
+        retry = RetryPolicy(base=retry_base, cap=retry_cap, auth_cap=max(retry_cap * 10, retry_base))
+    except ValueError as e:
+        raise click.UsageError(f"--retry-base/--retry-cap: {e}") from None
+    try:
+        return ForwarderConfig(retry=retry, **kw)
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
 
