@@ -60,7 +60,7 @@ class DetectEngine:
         self.ips_mode = ips_mode
         self.stats = {"candidates": 0, "matches": 0, "alerts_suppressed": 0, "alerts_overflow": 0, "drops": 0}
 
-    def inspect(self, pkt: Any) -> list[Alerted]:
+    def inspect(self, pkt: Any) -> Sequence[Alerted]:
         """Run detection for one decoded packet (flow already attached)."""
         flow = pkt.flow
         # a flow-end pseudo packet runs only the rules that inspect payload (stream data)
@@ -89,7 +89,7 @@ class DetectEngine:
                 state[iponly_key] = True
         cands = self.prefilter.candidates(pkt, mask, iponly_due)
         if not cands:
-            return []
+            return ()
         stats = self.stats
         stats["candidates"] += len(cands)
         rules = self.rules

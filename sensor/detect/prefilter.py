@@ -212,7 +212,7 @@ class Prefilter:
         # NEED_FLOW is left out as it is not always necessary (sensor.detect.mask)
         self._hit_masks = [cr.mask & ~NEED_FLOW for cr in rules]
 
-    def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> list[int]:
+    def candidates(self, pkt: Any, pkt_mask: int, iponly_due: bool = True) -> Sequence[int]:
         group = self._group_of.get(pkt.proto, self._other)
         flow = pkt.flow
         verdicts: dict[int, bool] | None = None
@@ -234,7 +234,7 @@ class Prefilter:
         if not payload and chunks is None:
             # nothing to scan: only the static rules that need no payload can match
             if not bare and not iponly_due:
-                return []
+                return ()
             for mask, num in bare:
                 if mask & pkt_mask == mask:
                     hits.add(num)
@@ -261,7 +261,7 @@ class Prefilter:
         if iponly_due and pkt.ip_version:
             self._add_iponly(group, pkt, pkt_mask, hits)
         if not hits:
-            return []
+            return ()
         return sorted(hits)
 
     def _kept_hits(self, hits: set[int], pkt: Any, pkt_mask: int, verdicts: dict[int, bool] | None) -> set[int]:
