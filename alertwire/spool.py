@@ -637,6 +637,14 @@ class SpoolWriter:
             return 0
         if isinstance(header, str) or header.epoch != self._epoch or header.first_seq != first_from_name:
             why = header if isinstance(header, str) else "epoch or first seq does not match"
+            # a torn first write (zeros or junk where the header should be) holds no record; one that
+            # does hold valid records behind a bad header is kept aside, and its seqs never reused
+            start = _SEG_HEAD.size + _CRC.size + sum(_SEG_HEAD.unpack_from(mv, 0)[4:])
+            seqs, _, _, _ = _scan_records(mv, start, 0)
+            if isinstance(header, str) and not seqs:
+                self._drop_file(path, "spool_open_segment_dropped", reason=why)
+                self._stats["torn_bytes"] += len(data)
+                return 0
             corrupt = self._dir / CORRUPT_DIR
             corrupt.mkdir(exist_ok=True)
             os.rename(path, corrupt / path.name)
@@ -644,11 +652,6 @@ class SpoolWriter:
                 _fsync_dir(corrupt)
                 _fsync_dir(self._dir)
             _log.error("spool_open_segment_quarantined", path=str(path), reason=why)
-            # its seqs cannot be trusted, but never hand out again one that might be in there
-            start = _SEG_HEAD.size + _CRC.size
-            if len(mv) >= _SEG_HEAD.size:
-                start += sum(_SEG_HEAD.unpack_from(mv, 0)[4:])
-            seqs, _, _, _ = _scan_records(mv, start, 0)
             return max(seqs, default=first_from_name)
         seqs, _, end, why = _scan_records(mv, header.size, header.first_seq - 1)
         if seqs and seqs[0] != header.first_seq:

@@ -267,6 +267,18 @@ def test_open_segment_with_a_corrupt_header_is_moved_aside_and_its_seqs_not_reus
     w2.close()
 
 
+def test_open_segment_whose_header_never_reached_the_disk_is_dropped(tmp_path: Path) -> None:
+    w = writer(tmp_path)
+    w.append(b"x")
+    path, _, _ = w._simulate_crash(write_pending=True)
+    assert path is not None
+    path.write_bytes(b"\0" * (path.stat().st_size + 7))  # a torn first write: zeros, no record
+    w2 = writer(tmp_path)
+    assert not path.exists() and not (tmp_path / "corrupt").exists()
+    assert w2.append(b"y") == 1
+    w2.close()
+
+
 # --- corruption in sealed segments ----------------------------------------------------------------
 
 
