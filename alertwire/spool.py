@@ -15,7 +15,7 @@ Directory layout::
     writer.lock, reader.lock          flock(2) files: one writer and one reader at a time
     corrupt/                          sealed segments the reader quarantined (never read again)
 
-spool.meta (34 + n bytes)::
+spool.meta (24 + n bytes)::
 
     0   8  magic  b"PHSPMETA"
     8   2  format version (1)
@@ -56,8 +56,9 @@ Invariants:
 - Sealing = fsync, atomic rename *.open -> *.seg, directory fsync. The reader lists only *.seg.
 - Crash recovery (writer open): each *.open keeps its longest valid prefix (the first record with a
   short header, a length over MAX_BODY or past the end, a CRC mismatch, or a seq not above the previous
-  one ends it), is truncated there and sealed; an .open without a complete header or with no records
-  is deleted. An .open whose complete header fails its CRC is moved to corrupt/.
+  one ends it), is truncated there and sealed; an .open with no valid record is deleted (a torn
+  first write). One whose header is bad (CRC, other epoch) but has valid records behind it is moved
+  to corrupt/, and its seqs are never reused.
 - The ledger is made durable before any segment is deleted; a segment is deleted only when its last
   seq <= acked. Segments left behind by a crash in between are deleted at the next reader open or ack.
 - Full spool (max_bytes over all *.open/*.seg files, corrupt/ excluded): append() drops the record,
