@@ -307,8 +307,10 @@ class Prefilter:
         by_port = group.by_port
         if by_port:
             for port in (pkt.sp, pkt.dp):
-                for _, num, needle in by_port.get(port, ()):
-                    needles[num] = needle
+                entries = by_port.get(port)
+                if entries is not None:
+                    for _, num, needle in entries:
+                        needles[num] = needle
         v = pkt.ip_version
         if v and group.index:
             for found in (
@@ -317,9 +319,14 @@ class Prefilter:
             ):
                 for num in found:
                     needles[num] = None
+        if not needles:
+            return _NO_STATIC
         rules = self.rules
         static = tuple((rules[n].mask, n, needles[n]) for n in sorted(needles) if rules[n].header.match(pkt))
         return static, tuple((mask, n) for mask, n, _ in static if not mask & NEED_PAYLOAD)
+
+
+_NO_STATIC: tuple[tuple[tuple[int, int, bytes | None], ...], tuple[tuple[int, int], ...]] = ((), ())
 
 
 def _collect(rule_id: int, _from: int, _to: int, _flags: int, context: set[int]) -> None:
