@@ -37,6 +37,7 @@ from alertwire.errors import (
 )
 from alertwire.identity import generate_identity, key_id, load_private_key, load_public_key, parse_public_key
 from alertwire.record import Alert, Direction
+from alertwire.spool import SpoolReader, SpoolRecord, SpoolWriter
 
 __all__ = [
     "CLOCK_SYNCHRONISED",
@@ -59,6 +60,9 @@ __all__ = [
     "MalformedEnvelope",
     "SpoolCorruption",
     "SpoolError",
+    "SpoolReader",
+    "SpoolRecord",
+    "SpoolWriter",
     "UnknownKey",
     "UnsupportedSchema",
     "build_body",
