@@ -85,8 +85,11 @@ class Replayer:
         cnt = 0
         nbytes = 0
         # the engine and its rules outlive the run: the cyclic collector need not walk them on
-        # every collection (a tenth of the packet loop's time with ET Open loaded)
-        gc.freeze()
+        # every collection (a tenth of the packet loop's time with ET Open loaded); a process
+        # that froze objects itself keeps its own arrangement
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             for path in paths:
                 source = open_capture(path)
@@ -101,7 +104,8 @@ class Replayer:
             self.flows.flush()
             self._drain_ended()
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
             stats.packets += cnt
             stats.bytes += nbytes
             stats.engine_seconds += time.perf_counter() - started
