@@ -5,22 +5,39 @@
     pehredar keys init|show         sensor identities (pehredar.keys)
     pehredar forwarder ...          ship the spool to the collector (forwarder.cli)
     pehredar collector ...          receive, verify, store, query (collector.cli)
+
+Each role's module is imported only when its command runs, so the forwarder and
+collector do not pay for loading the detection engine (and the reverse).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
-from collector.cli import collector as collector_group
-from forwarder.cli import forwarder_group
-from pehredar.keys import keys_group
-from sensor.cli import replay_command, rules_check_command, rules_keywords_command
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are `module:attribute` names, imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy and cmd_name not in self.commands:
+            module, _, attribute = self._lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
-class _OneLineErrorsGroup(click.Group):
+class _OneLineErrorsGroup(_LazyGroup):
     """Usage errors (missing option, bad choice, unknown option) as one line and exit 2,
     like every other refusal of the command contract."""
 
@@ -36,25 +53,24 @@ class _OneLineErrorsGroup(click.Group):
             sys.exit(e.exit_code)
 
 
-@click.group(cls=_OneLineErrorsGroup)
+@click.group(
+    cls=_OneLineErrorsGroup,
+    lazy={
+        "keys": "pehredar.keys:keys_group",
+        "forwarder": "forwarder.cli:forwarder_group",
+        "collector": "collector.cli:collector",
+    },
+)
 @click.version_option(package_name="pehredar")
 def main() -> None:
     """Pehredar: network sensor and signed alert forwarding for CERTs."""
 
 
-@main.group()
+@main.group(cls=_LazyGroup, lazy={"replay": "sensor.cli:replay_command"})
 def sensor() -> None:
     """Capture, decode and detect."""
 
 
-@main.group()
+@main.group(cls=_LazyGroup, lazy={"check": "sensor.cli:rules_check_command", "keywords": "sensor.cli:rules_keywords_command"})
 def rules() -> None:
     """Check Suricata-format rules against this engine."""
-
-
-sensor.add_command(replay_command)
-rules.add_command(rules_check_command)
-rules.add_command(rules_keywords_command)
-main.add_command(keys_group)
-main.add_command(forwarder_group)
-main.add_command(collector_group)
