@@ -5,7 +5,10 @@
         REJECT  → frame + reason to quarantine/ → state advanced → ack → outbox deleted
         RETRY   → full-jitter sleep (Retry-After honoured), then the same bytes again
 
-One batch is in flight at a time, so the chain (batch_seq, prev_hash) is strictly ordered.
+One batch is in flight at a time, so the chain (batch_seq, prev_hash) is strictly ordered. The
+POST runs on one shipping thread while the loop reads, batches and signs the next batch (its chain
+position is known: OK and REJECT both advance the chain with the frame in flight); the next frame
+enters the outbox, and so can be sent, only once the one in flight is settled.
 structlog is configured once here; counters are logged in a periodic `stats` event and at
 exit. The forwarder only reads the spool: it never blocks the sensor.
 """
@@ -16,7 +19,9 @@ import logging
 import random
 import ssl
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -106,6 +111,11 @@ class Forwarder:
         self._stop: Callable[[], bool] = lambda: False
         self._next_stats = 0.0
         self._started = False
+        self._reader_lock = threading.Lock()  # the loop reads while the shipping thread acks
+        self._shipping = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forwarder-ship")
+        self._inflight: Future[None] | None = None
+        self._head_seq = 0  # batch_seq and hash of the newest signed frame (in flight or settled)
+        self._head_hash = bytes(32)
 
     # -- start-up --------------------------------------------------------------------------------
 
@@ -137,6 +147,7 @@ class Forwarder:
             # crashed between state.json and SpoolReader.ack: finish the ack
             self.reader.ack(self.state.acked_seq)
         self._cursor = max(self.state.acked_seq, self.reader.acked_seq())
+        self._head_seq, self._head_hash = self.state.batch_seq, self.state.batch_hash
 
     def _settle_outbox(self) -> None:
         for path in self.store.outbox():
@@ -172,18 +183,26 @@ class Forwarder:
         self._stop = stop or (lambda: False)
         try:
             self.start()
+            began = self.clock.monotonic()
             while True:
                 before = self._cursor
                 self._pump(final=True)
-                if not len(self.batcher) and self.reader.pending() == 0:
-                    self.log.info("drain_finished", batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq)
+                self._settle_inflight()
+                if not len(self.batcher) and self._pending() == 0:
+                    self.log.info(
+                        "drain_finished", batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq,
+                        alerts=self.counters["forwarder_alerts_shipped_total"],
+                        seconds=round(self.clock.monotonic() - began, 6),
+                    )
                     return True
                 if self._cursor == before:  # records pending but none readable yet: wait for them
                     self._idle(self.settings.poll_interval)
         except Abandoned:
-            self.log.warning("drain_abandoned", pending=self.reader.pending(), acked_seq=self.state.acked_seq)
+            self._abandon_inflight()
+            self.log.warning("drain_abandoned", pending=self._pending(), acked_seq=self.state.acked_seq)
             return False
         finally:
+            self._abandon_inflight()
             self.log_stats()
 
     def run(self, stop: Callable[[], bool]) -> None:
@@ -195,6 +214,7 @@ class Forwarder:
             while not stop():
                 caught_up = self._pump(final=False)
                 if caught_up:
+                    self._settle_inflight()
                     wait = self.settings.poll_interval
                     due = self.batcher.time_to_due()
                     if due is not None:
@@ -203,6 +223,7 @@ class Forwarder:
         except Abandoned:
             pass
         finally:
+            self._abandon_inflight()
             self.log.info("forwarder_stopped", batch_seq=self.state.batch_seq, acked_seq=self.state.acked_seq)
             self.log_stats()
 
@@ -214,7 +235,8 @@ class Forwarder:
             self._check_stop()
             self._maybe_stats()
             try:
-                records = self.reader.read(self._cursor, self.settings.read_limit)
+                with self._reader_lock:
+                    records = self.reader.read(self._cursor, self.settings.read_limit)
             except SpoolCorruption as e:
                 self._corrupted(e)
                 continue
@@ -238,18 +260,37 @@ class Forwarder:
             self._ship(batch)
         path = self.reader.corrupt_segment
         if path is not None:
-            self.reader.quarantine_segment(path)
+            with self._reader_lock:
+                self.reader.quarantine_segment(path)
         else:  # nothing to move aside: do not spin on it
             self._idle(self.settings.retry.cap)
 
     def _ship(self, batch: Batch) -> None:
+        """Sign the batch at the chain's head (overlapping the POST in flight), then, once that one is
+        settled, put it in the outbox and hand it to the shipping thread."""
         position = ChainPosition(
             sensor_id=self.reader.sensor_id, epoch=self.state.epoch,
-            batch_seq=self.state.batch_seq + 1, prev_hash=self.state.batch_hash,
+            batch_seq=self._head_seq + 1, prev_hash=self._head_hash,
         )
         frame = self.signer.sign(batch, position, int(self.clock.time()))
+        self._settle_inflight()
         path = self.store.put_outbox(frame, position.epoch, position.batch_seq)
-        self._deliver(self.store.read_outbox(path))
+        entry = self.store.read_outbox(path)
+        self._head_seq, self._head_hash = position.batch_seq, entry.batch_hash
+        self._inflight = self._shipping.submit(self._deliver, entry)
+
+    def _settle_inflight(self) -> None:
+        """Wait for the batch in flight to be acknowledged or quarantined; re-raise Abandoned."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            inflight.result()
+
+    def _abandon_inflight(self) -> None:
+        """On the way out: let the shipping thread finish or give up (the outbox keeps its frame)."""
+        try:
+            self._settle_inflight()
+        except Abandoned:
+            pass
 
     def _deliver(self, entry: OutboxEntry) -> None:
         """POST the outbox frame until OK or REJECT; then advance the chain, ack, clear the outbox."""
@@ -294,7 +335,8 @@ class Forwarder:
                                 acked_seq=max(self.state.acked_seq, h.last_seq))
         self.store.save(self.state)
         if h.epoch == self.reader.epoch:
-            self.reader.ack(h.last_seq)
+            with self._reader_lock:
+                self.reader.ack(h.last_seq)
         self.store.delete(entry.path)
 
     def _reject(self, entry: OutboxEntry, result: Result) -> None:
@@ -338,9 +380,17 @@ class Forwarder:
         self.log.info("stats", pending=self._pending_or_none(), batch_seq=self.state.batch_seq,
                       acked_seq=self.state.acked_seq, **self.counters)
 
+    def close(self) -> None:
+        """Stop the shipping thread (after drain/run returned, nothing is in flight)."""
+        self._shipping.shutdown(wait=True)
+
+    def _pending(self) -> int:
+        with self._reader_lock:
+            return self.reader.pending()
+
     def _pending_or_none(self) -> int | None:
         try:
-            return self.reader.pending()
+            return self._pending()
         except OSError:
             return None
 
@@ -379,7 +429,7 @@ def open_forwarder(cfg: ForwarderConfig, clock: RealClock) -> Iterator[Forwarder
         store = StateStore(cfg.spool)
         stack.callback(store.close)
         client = stack.enter_context(build_client(cfg))
-        yield Forwarder(
+        forwarder = Forwarder(
             reader=reader,
             store=store,
             batcher=Batcher(clock, cfg.batch_max_alerts, cfg.batch_max_bytes, cfg.batch_max_age),
@@ -388,6 +438,8 @@ def open_forwarder(cfg: ForwarderConfig, clock: RealClock) -> Iterator[Forwarder
             clock=clock,
             settings=LoopSettings(cfg.read_limit, cfg.poll_interval, cfg.stats_interval, cfg.retry),
         )
+        stack.callback(forwarder.close)
+        yield forwarder
 
 
 def describe(spool: str | Path) -> dict[str, Any]:

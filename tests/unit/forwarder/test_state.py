@@ -88,6 +88,7 @@ def test_crash_at_every_step_loses_and_duplicates_nothing(
     if crash_on_batch == 2:
         fwd.start()
         fwd._pump(final=False)  # ships batches 1 and 2 (max_count 4); nothing crashes yet
+        fwd._settle_inflight()  # batch 2 may still be on the shipping thread
         first = len(rig.collector.stored)
         assert first == 2
     target = getattr(fwd, part)
