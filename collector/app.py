@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import socket
@@ -35,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from alertwire.logs import configure_logging
 from collector.audit import AlertVerifier
 from collector.config import CollectorConfig
 from collector.errors import ConfigError
@@ -46,22 +46,6 @@ from collector.store import AlertQuery, SqliteStore, Store
 
 API_DEFAULT_LIMIT = 1000
 API_MAX_LIMIT = 100_000
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-
-
-def configure_logging(level: str = "info") -> None:
-    """structlog's fast setup: filtering bound logger, JSON lines to stdout."""
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
-    )
 
 
 class BadQuery(ValueError):
@@ -193,7 +177,7 @@ def run(config: CollectorConfig) -> None:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config as HypercornConfig
 
-    configure_logging(config.log_level)
+    configure_logging(config.log_level, sys.stdout)
     store = SqliteStore(config.data_dir)
     try:
         loaded = load_rules(store, config.rules) if config.rules else None

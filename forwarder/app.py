@@ -15,10 +15,8 @@ exit. The forwarder only reads the spool: it never blocks the sensor.
 
 from __future__ import annotations
 
-import logging
 import random
 import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,21 +50,6 @@ COUNTERS = (
     "forwarder_auth_failures_total",
     "forwarder_spool_corruptions_total",
 )
-
-
-def configure_logging(level: str = "info") -> None:
-    """structlog once per process: filtering bound logger, ISO UTC time, JSON lines on stdout."""
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
-        cache_logger_on_first_use=True,
-    )
 
 
 @dataclass(slots=True)

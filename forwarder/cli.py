@@ -21,7 +21,8 @@ import click
 import structlog
 
 from alertwire import COMPRESSIONS, AlertWireError
-from forwarder.app import configure_logging, describe, open_forwarder
+from alertwire.logs import configure_logging
+from forwarder.app import describe, open_forwarder
 from forwarder.clock import RealClock
 from forwarder.config import ForwarderConfig
 from forwarder.errors import ConfigError, ForwarderError, NotDrained
@@ -111,7 +112,7 @@ def forwarder_group() -> None:
 def drain_command(log_level: str, max_wait: float | None, **kw: Any) -> None:
     """Ship until the spool has nothing pending, then exit 0."""
     cfg = _config(**kw)
-    configure_logging(log_level)
+    configure_logging(log_level, sys.stdout)
     clock = RealClock()
     signals = _Signals(clock)
     try:
@@ -134,7 +135,7 @@ def drain_command(log_level: str, max_wait: float | None, **kw: Any) -> None:
 def run_command(log_level: str, **kw: Any) -> None:
     """Ship continuously until SIGTERM or SIGINT."""
     cfg = _config(**kw)
-    configure_logging(log_level)
+    configure_logging(log_level, sys.stdout)
     clock = RealClock()
     signals = _Signals(clock)
     try:
@@ -151,7 +152,7 @@ def run_command(log_level: str, **kw: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="one JSON object instead of text")
 def inspect_command(spool: str, as_json: bool) -> None:
     """Print pending count, chain state, outbox and quarantine contents."""
-    configure_logging("warning")
+    configure_logging("warning", sys.stdout)
     try:
         info = describe(spool)
     except (ForwarderError, AlertWireError) as e:

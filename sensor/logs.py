@@ -6,22 +6,11 @@ Stdout is left to EVE output, so logs never mix with alerts.
 
 from __future__ import annotations
 
-import logging
 import sys
 
-import structlog
+from alertwire.logs import configure_logging
 
 
 def configure(level: str = "info") -> None:
-    """Configure structlog once per process (filtering bound logger, ISO UTC timestamps)."""
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
-    )
+    """Configure structlog once per process, JSON lines on stderr."""
+    configure_logging(level, sys.stderr)

@@ -46,5 +46,5 @@ def test_refuses_non_keys(tmp_path: Path) -> None:
 
 def test_public_api_is_deliberate() -> None:
     public = {name for name in dir(aw) if not name.startswith("_")}
-    modules = {"codec", "envelope", "errors", "identity", "record", "clock", "spool", "community_id"}
+    modules = {"codec", "envelope", "errors", "identity", "record", "clock", "spool", "community_id", "logs"}
     assert public - modules == set(aw.__all__)
