@@ -85,6 +85,7 @@ from typing import Self
 
 import structlog
 
+from alertwire.durable import fsync_dir, replace_file, write_all
 from alertwire.errors import SpoolCorruption, SpoolError
 
 __all__ = [
@@ -204,21 +205,6 @@ def _scan_records(mv: memoryview, off: int, prev_seq: int) -> tuple[list[int], l
     return seqs, offs, off, ""
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
-    mv = memoryview(data)
-    while mv:
-        n = os.write(fd, mv)
-        mv = mv[n:]
-
-
 def _read_file(path: Path) -> bytes:
     with open(path, "rb", buffering=0) as f:
         return f.read()
@@ -274,7 +260,7 @@ def _create_meta(directory: Path, sensor_id: str, fsync: bool) -> _Meta:
     tmp = directory / f"{META_NAME}.tmp.{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     try:
-        _write_all(fd, _encode_meta(epoch, sensor_id))
+        write_all(fd, _encode_meta(epoch, sensor_id))
         if fsync:
             os.fsync(fd)
     finally:
@@ -286,7 +272,7 @@ def _create_meta(directory: Path, sensor_id: str, fsync: bool) -> _Meta:
     finally:
         tmp.unlink()
     if fsync:
-        _fsync_dir(directory)
+        fsync_dir(directory)
     meta = _read_meta(directory)
     assert meta is not None
     return meta
@@ -480,11 +466,11 @@ class SpoolWriter:
             data = self._buf
         assert self._fd is not None and self._open_path is not None
         try:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             if self._fsync:
                 os.fsync(self._fd)
                 if created:
-                    _fsync_dir(self._dir)
+                    fsync_dir(self._dir)
         except OSError as exc:
             raise SpoolError(f"spool segment {self._open_path}: write failed: {exc}") from exc
         self._open_size += len(data)
@@ -503,7 +489,7 @@ class SpoolWriter:
             self._fd = None
             os.rename(self._open_path, sealed)
             if self._fsync:
-                _fsync_dir(self._dir)
+                fsync_dir(self._dir)
         except OSError as exc:
             raise SpoolError(f"spool segment {self._open_path}: seal failed: {exc}") from exc
         self._open_path = None
@@ -565,7 +551,7 @@ class SpoolWriter:
             base = len(data) - len(self._buf) + committed
             _, offs, end, _ = _scan_records(memoryview(self._buf), 0, 0)
             ends = [base + o for o in offs[1:]] + [base + end]
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
         self._buf = bytearray()
         self._closed = True
         if self._fd is not None:
@@ -650,8 +636,8 @@ class SpoolWriter:
             corrupt.mkdir(exist_ok=True)
             os.rename(path, corrupt / path.name)
             if self._fsync:
-                _fsync_dir(corrupt)
-                _fsync_dir(self._dir)
+                fsync_dir(corrupt)
+                fsync_dir(self._dir)
             _log.error("spool_open_segment_quarantined", path=str(path), reason=why)
             return max(seqs, default=first_from_name)
         seqs, _, end, why = _scan_records(mv, header.size, header.first_seq - 1)
@@ -671,7 +657,7 @@ class SpoolWriter:
         sealed = self._dir / _sealed_name(seqs[0], seqs[-1])
         os.rename(path, sealed)
         if self._fsync:
-            _fsync_dir(self._dir)
+            fsync_dir(self._dir)
         self._stats["segments_recovered"] += 1
         _log.info(
             "spool_open_segment_recovered", path=str(sealed), records=len(seqs), torn_bytes=torn, reason=why
@@ -681,7 +667,7 @@ class SpoolWriter:
     def _drop_file(self, path: Path, event: str, **kw: object) -> None:
         path.unlink()
         if self._fsync:
-            _fsync_dir(self._dir)
+            fsync_dir(self._dir)
         _log.info(event, path=str(path), **kw)
 
 
@@ -803,18 +789,8 @@ class SpoolReader:
             raise SpoolError(f"spool {self._dir}: cannot ack seq {seq}; the highest sealed seq is {highest}")
         body = _LEDGER.pack(_ACK_MAGIC, FORMAT_VERSION, self._meta.epoch, seq)
         data = body + _CRC.pack(zlib.crc32(body))
-        tmp = self._dir / f"{LEDGER_NAME}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            try:
-                _write_all(fd, data)
-                if self._fsync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.rename(tmp, self._dir / LEDGER_NAME)
-            if self._fsync:
-                _fsync_dir(self._dir)
+            replace_file(self._dir / LEDGER_NAME, data, fsync=self._fsync)
         except OSError as exc:
             raise SpoolError(f"ack ledger {self._dir / LEDGER_NAME}: write failed: {exc}") from exc
         self._acked = seq
@@ -844,8 +820,8 @@ class SpoolReader:
         try:
             os.rename(src, dest)
             if self._fsync:
-                _fsync_dir(dest_dir)
-                _fsync_dir(self._dir)
+                fsync_dir(dest_dir)
+                fsync_dir(self._dir)
         except OSError as exc:
             raise SpoolError(f"spool segment {src}: cannot quarantine: {exc}") from exc
         self._cache.pop(src, None)
@@ -915,4 +891,4 @@ class SpoolReader:
         if deleted:
             self._stats["segments_deleted"] += deleted
             if self._fsync:
-                _fsync_dir(self._dir)
+                fsync_dir(self._dir)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from alertwire import AlertWireError, BatchHeader, decode_payload, parse_frame
+from alertwire.durable import fsync_dir, replace_file
 from forwarder.errors import SpoolLocked, StateError
 
 STATE_DIR = "forwarder"
@@ -158,7 +159,7 @@ class StateStore:
     def delete(self, path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        self._fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     # -- quarantine ------------------------------------------------------------------------------
 
@@ -186,28 +187,10 @@ class StateStore:
     # -- files -----------------------------------------------------------------------------------
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-            self._fsync_dir(path.parent)
+            replace_file(path, data)
         except OSError as e:
             raise StateError(f"{path}: cannot write: {e.strerror}") from None
-
-    @staticmethod
-    def _fsync_dir(directory: Path) -> None:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _frame_name(epoch: int, batch_seq: int) -> str:

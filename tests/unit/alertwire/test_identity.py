@@ -46,5 +46,6 @@ def test_refuses_non_keys(tmp_path: Path) -> None:
 
 def test_public_api_is_deliberate() -> None:
     public = {name for name in dir(aw) if not name.startswith("_")}
-    modules = {"codec", "envelope", "errors", "identity", "record", "clock", "spool", "community_id", "logs"}
+    modules = {"codec", "envelope", "errors", "identity", "record", "clock", "spool", "community_id", "logs",
+               "durable"}
     assert public - modules == set(aw.__all__)
