@@ -156,7 +156,7 @@ def main() -> None:
     ap.add_argument("--pcap", default=str(ROOT / "bench" / "out" / "bench.pcap"))
     ap.add_argument("--rules", default=str(ROOT / "bench" / "wire.rules"))
     ap.add_argument("--copies", type=int, default=3, help="replays into the spool (more alerts to ship)")
-    ap.add_argument("--batch", type=int, default=1000, help="alerts per batch")
+    ap.add_argument("--batch", type=int, default=5000, help="alerts per batch (the forwarder's default)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json-out", default=None)
     args = ap.parse_args()

@@ -372,15 +372,15 @@ class SqliteStore:
             ).fetchone()
             self._check_chain(conn, batch, result)
             before = conn.total_changes
+            # the Alert tuple's fields are the columns after batch_seq, in order (record.Alert);
+            # flow_id (unsigned 64-bit on the wire) is stored in SQLite's signed 64-bit integer
             conn.executemany(
                 _ALERT_INSERT,
                 [
-                    (sensor, epoch, seq, bseq, a.ts_us, a.gid, a.sid, a.rev, a.proto, a.src_ip, a.src_port,
-                     a.dest_ip, a.dest_port, a.flow_id if a.flow_id < _I64 else a.flow_id - _U64,
-                     int(a.direction), a.blocked, a.app_proto, a.payload)
+                    (sensor, epoch, seq, bseq, *a[:9], a[9] if a[9] < _I64 else a[9] - _U64, *a[10:])
                     for seq, a in batch.entries
                 ],
-            )  # fmt: skip
+            )
             result.stored = conn.total_changes - before
             result.duplicates = len(batch.entries) - result.stored
             conn.execute(

@@ -65,7 +65,7 @@ def record_size(record: Record) -> int:
 
 
 class Batcher:
-    def __init__(self, clock: Clock, max_count: int = 1000, max_bytes: int = 1 << 20, max_age: float = 1.0) -> None:
+    def __init__(self, clock: Clock, max_count: int = 5000, max_bytes: int = 1 << 20, max_age: float = 1.0) -> None:
         if max_count < 1 or max_bytes < 1 or max_age < 0:
             raise ValueError("batcher limits must be positive (max_age >= 0)")
         self._clock = clock

@@ -71,7 +71,7 @@ def _ship_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--client-key", type=_FILE, default=None, help="PEM key of --client-cert"),
         click.option("--http2", is_flag=True, help="use HTTP/2 (prior knowledge for http:// URLs)"),
         click.option("--compression", type=click.Choice(list(COMPRESSIONS)), default="zstd", show_default=True),
-        click.option("--batch-max-alerts", type=click.IntRange(min=1), default=1000, show_default=True),
+        click.option("--batch-max-alerts", type=click.IntRange(min=1), default=5000, show_default=True),
         click.option("--batch-max-bytes", type=click.IntRange(min=64), default=1 << 20, show_default=True),
         click.option("--batch-max-age", type=click.FloatRange(min=0), default=1.0, show_default=True,
                      help="seconds a partial batch waits for more alerts"),

@@ -23,7 +23,7 @@ class ForwarderConfig:
     client_key: str | None = field(default=None, metadata={"doc": "PEM key of the client certificate"})
     http2: bool = field(default=False, metadata={"doc": "HTTP/2 (prior knowledge for http:// URLs)"})
     compression: str = field(default="zstd", metadata={"doc": "batch body compression: zstd, zlib or none"})
-    batch_max_alerts: int = field(default=1000, metadata={"doc": "alerts per batch at most"})
+    batch_max_alerts: int = field(default=5000, metadata={"doc": "alerts per batch at most"})
     batch_max_bytes: int = field(default=1 << 20, metadata={"doc": "uncompressed body bytes per batch at most"})
     batch_max_age: float = field(default=1.0, metadata={"doc": "seconds a partial batch waits for more alerts"})
     timeout: float = field(default=30.0, metadata={"doc": "seconds per HTTP request (connect, read, write)"})
