@@ -288,6 +288,7 @@ class Forwarder:
                 self.log.info(
                     "batch_shipped", batch_seq=h.batch_seq, first_seq=h.first_seq, last_seq=h.last_seq,
                     count=h.count, bytes=len(entry.frame), reason=result.reason, attempts=attempt + 1,
+                    http_version=result.http_version,
                 )
                 return
             if result.outcome is Outcome.REJECT:

@@ -16,6 +16,7 @@ httpx.Client is injected: the CLI builds one with TLS settings, tests pass MockT
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import enum
 import json
@@ -43,6 +44,7 @@ class Result:
     retry_after: float | None = None
     auth: bool = False
     detail: str = ""
+    http_version: str = ""  # as negotiated ("HTTP/1.1", "HTTP/2"); empty when no answer came
 
 
 class Shipper:
@@ -60,7 +62,8 @@ class Shipper:
             body = response.read()
         except httpx.HTTPError as e:
             return Result(Outcome.RETRY, f"transport_{type(e).__name__}", detail=str(e)[:_REASON_MAX])
-        return classify(response.status_code, body, response.headers.get("retry-after"))
+        result = classify(response.status_code, body, response.headers.get("retry-after"))
+        return dataclasses.replace(result, http_version=response.http_version)
 
 
 def classify(status: int, body: bytes, retry_after_header: str | None = None, now: float | None = None) -> Result:

@@ -66,8 +66,8 @@ class Collector:
                 self.proc.wait(timeout=5)
 
 
-def start_collector(data: Path, port: int = 0, *extra: str) -> Collector:
-    """Start `pehredar collector run` and wait (bounded) until it listens."""
+def start_collector(data: Path, port: int = 0, *extra: str, scheme: str = "http") -> Collector:
+    """Start `pehredar collector run` and wait (bounded) until it listens (`scheme` https with --tls-*)."""
     port_file = data.parent / f"{data.name}.port"
     port_file.unlink(missing_ok=True)
     proc = subprocess.Popen(
@@ -79,7 +79,7 @@ def start_collector(data: Path, port: int = 0, *extra: str) -> Collector:
     while time.monotonic() < deadline:
         if port_file.exists() and port_file.read_text().strip():
             bound = int(port_file.read_text().strip())
-            return Collector(data, proc, f"http://127.0.0.1:{bound}")
+            return Collector(data, proc, f"{scheme}://127.0.0.1:{bound}")
         if proc.poll() is not None:
             raise AssertionError(f"collector exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
         time.sleep(0.05)
