@@ -53,3 +53,26 @@ def test_rules_is_stdlib_only() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not {m.split(".")[0] for m in mods} & third_party, f"{path}: {mods}"
+
+
+FORBIDDEN_THIRD_PARTY = {
+    "alertwire": {"httpx", "starlette", "hypercorn", "hyperscan", "click"},
+    "sensor": {"httpx", "starlette", "hypercorn"},
+    "forwarder": {"starlette", "hypercorn", "hyperscan", "sqlite3"},
+    "collector": {"httpx", "hyperscan"},
+}
+
+
+def test_roles_do_not_pull_in_each_others_machinery() -> None:
+    """The sensor knows nothing of HTTP; the forwarder nothing of serving or storing; alertwire neither."""
+    wrong = []
+    for package, forbidden in FORBIDDEN_THIRD_PARTY.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    bad = {m.split(".")[0] for m in mods} & forbidden
+                    if bad:
+                        wrong.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert wrong == []
