@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import tempfile
 from collections import Counter
@@ -93,6 +94,23 @@ PACKET_KEYWORDS = frozenset(
 PACKET_PROTOCOLS = frozenset(["ip", "tcp", "udp", "icmp", "icmpv6", "pkthdr", "tcp-pkt", "tcp-stream", "IP", "ipv4", "ipv6"])
 
 
+# pcre modifiers that select an HTTP buffer (U is http.uri, H http.header, ...): app-layer, not packet
+HTTP_PCRE_FLAGS = frozenset("UIPQHDMCSYVWZ")
+_PCRE = re.compile(r'pcre\s*:\s*"?!?"?/.*?/([A-Za-z]*)"?\s*;')
+
+
 def is_packet_level(case: dict[str, Any]) -> bool:
-    """True when the case's rules use only packet-level keywords and protocols."""
-    return set(case["keywords"]) <= PACKET_KEYWORDS and set(case["rule_protocols"] or []) <= PACKET_PROTOCOLS
+    """True when the case's rules use only packet-level keywords and protocols.
+
+    The manifest lists keywords by name; two uses hide app-layer inspection behind packet-level
+    names: a pcre with an HTTP buffer modifier, and firewall-mode rule files (which the manifest's
+    test.rules does not include) with their app-layer hooks.
+    """
+    if not (set(case["keywords"]) <= PACKET_KEYWORDS and set(case["rule_protocols"] or []) <= PACKET_PROTOCOLS):
+        return False
+    rules = CORPUS / case["rules"] if case.get("rules") else None
+    if rules is not None and rules.exists():
+        for flags in _PCRE.findall(rules.read_text(errors="replace")):
+            if set(flags) & HTTP_PCRE_FLAGS:
+                return False
+    return not any("firewall.rule-files" in arg for arg in case.get("args") or [])
