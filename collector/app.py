@@ -147,7 +147,8 @@ def create_app(store: Store, *, max_batch_bytes: int) -> Starlette:
 
 
 def _refusal(r: Refusal) -> Response:
-    return JSONResponse(r.as_json(), status_code=r.status)
+    headers = {"Retry-After": "1"} if r.status == 503 else None  # a busy store: come back soon
+    return JSONResponse(r.as_json(), status_code=r.status, headers=headers)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -178,7 +179,7 @@ def run(config: CollectorConfig) -> None:
     from hypercorn.config import Config as HypercornConfig
 
     configure_logging(config.log_level, sys.stdout)
-    store = SqliteStore(config.data_dir)
+    store = SqliteStore(config.data_dir, busy_timeout=config.store_busy_timeout)
     try:
         loaded = load_rules(store, config.rules) if config.rules else None
         sock = bind_socket(config.host, config.port)

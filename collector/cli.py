@@ -65,18 +65,22 @@ def collector() -> None:
 @click.option("--tls-client-ca", type=click.Path(dir_okay=False, path_type=Path),
               help="require client certificates signed by this CA")  # fmt: skip
 @click.option("--max-batch-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_BYTES, show_default=True)
+@click.option("--store-busy-timeout", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="seconds a batch waits for the database's write lock before the answer is 503 store_busy")
 @click.option("--rules", "rules", multiple=True, metavar="PATH_OR_GLOB", help="rule files for alert messages")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 @_one_line_errors
 def run_command(listen: str, data_dir: Path, port_file: Path | None, tls_cert: Path | None, tls_key: Path | None,
-                tls_client_ca: Path | None, max_batch_bytes: int, rules: tuple[str, ...], log_level: str) -> None:
+                tls_client_ca: Path | None, max_batch_bytes: int, store_busy_timeout: float, rules: tuple[str, ...],
+                log_level: str) -> None:
     """Serve until SIGTERM or SIGINT."""
     from collector.app import run
 
     host, port = parse_listen(listen)
     run(CollectorConfig(
         host=host, port=port, data_dir=data_dir, port_file=port_file, tls_cert=tls_cert, tls_key=tls_key,
-        tls_client_ca=tls_client_ca, max_batch_bytes=max_batch_bytes, rules=rules, log_level=log_level,
+        tls_client_ca=tls_client_ca, max_batch_bytes=max_batch_bytes, store_busy_timeout=store_busy_timeout,
+        rules=rules, log_level=log_level,
     ))  # fmt: skip
 
 

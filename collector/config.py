@@ -22,6 +22,9 @@ class CollectorConfig:
     tls_key: Path | None = None
     tls_client_ca: Path | None = field(default=None, metadata={"doc": "require client certificates signed by it"})
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
+    store_busy_timeout: float = field(
+        default=5.0, metadata={"doc": "seconds a batch waits for the database's write lock before a 503"}
+    )
     rules: tuple[str, ...] = ()
     log_level: str = "info"
 

@@ -3,6 +3,7 @@
     CollectorError            root; the CLI prints `pehredar: error: <message>` and exits 1
     ├── ConfigError           a bad option value or data directory (sectors file, listen address, TLS files)
     ├── StoreError            the database cannot be opened, or its schema is not one this build reads
+    │   └── StoreBusy         the database stayed locked past the busy timeout (ingest answers 503)
     ├── EnrollmentError       enroll/revoke refused: bad public key, unknown sector, key already
     │                         enrolled or revoked, sensor moved between sectors, nothing to revoke
     └── RulesLoadError        a --rules path or glob matches nothing or cannot be read
@@ -24,6 +25,10 @@ class ConfigError(CollectorError):
 
 class StoreError(CollectorError):
     """The database cannot be opened or used."""
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked (by another writer, a backup, a long query) past the busy timeout."""
 
 
 class EnrollmentError(CollectorError):

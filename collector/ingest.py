@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from collector.errors import StoreBusy
 from collector.refusals import Refusal
 from collector.store import BatchRecord, Store
 from collector.verify import DEFAULT_MAX_BATCH_BYTES, KeyRing, VerifiedBatch, verify_batch
@@ -72,11 +73,16 @@ class Ingest:
     def _store(self, v: VerifiedBatch) -> Accepted | Refusal:
         h = v.header
         batch_hash = v.frame.batch_hash
-        result = self.store.store_batch(
-            BatchRecord(header=h, key_id=v.frame.key_id, batch_hash=batch_hash, frame=v.raw, entries=v.entries,
-                        received_us=self._clock_us())
-        )  # fmt: skip
         ctx = {"sensor_id": h.sensor_id, "epoch": h.epoch, "batch_seq": h.batch_seq, "key_id": v.frame.key_id}
+        try:
+            result = self.store.store_batch(
+                BatchRecord(header=h, key_id=v.frame.key_id, batch_hash=batch_hash, frame=v.raw, entries=v.entries,
+                            received_us=self._clock_us())
+            )  # fmt: skip
+        except StoreBusy as e:
+            busy = Refusal("store_busy", str(e))
+            self._refused(busy, raw_len=len(v.raw), **ctx)
+            return busy
         if result.existing_hash is not None:
             if result.existing_hash == batch_hash:
                 r = Refusal("replayed_batch", f"batch {h.batch_seq} of epoch {h.epoch} is already stored")

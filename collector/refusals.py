@@ -5,7 +5,8 @@ naming one of these; the HTTP edge answers `status` with
 {"error": code, "reason": ...}; docs/collector.md and the tests are driven from
 `REFUSALS`. The forwarder treats 409 `replayed_batch` as "already delivered" and
 every other 4xx here as permanent (quarantine), except 403 `unknown_key`, which
-it retries because the key may be enrolled later.
+it retries because the key may be enrolled later; 503 `store_busy` is retried like
+any 5xx.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ REFUSALS: dict[str, RefusalKind] = {
         RefusalKind("wrong_sensor", 403, "the batch names a sensor other than the one its key is enrolled for"),
         RefusalKind("replayed_batch", 409, "this exact batch (same hash) is already stored: already delivered"),
         RefusalKind("batch_conflict", 409, "another batch with this sensor, epoch and batch_seq is already stored"),
+        RefusalKind("store_busy", 503, "the database stayed locked past --store-busy-timeout; nothing was stored, "
+                    "send it again later"),
     )
 }
 

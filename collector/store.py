@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from alertwire import Alert, BatchHeader
-from collector.errors import EnrollmentError, StoreError
+from collector.errors import EnrollmentError, StoreBusy, StoreError
 
 DB_FILE = "collector.db"
 SCHEMA_USER_VERSION = 1
@@ -226,8 +226,9 @@ class SqliteStore:
     processes. synchronous=FULL: a 200 answer means the batch is on disk.
     """
 
-    def __init__(self, data_dir: str | Path, *, create: bool = True) -> None:
+    def __init__(self, data_dir: str | Path, *, create: bool = True, busy_timeout: float = 30.0) -> None:
         self.path = Path(data_dir) / DB_FILE
+        self._busy_timeout = busy_timeout
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no collector database here (enroll a sensor or run the collector first)")
         try:
@@ -253,7 +254,8 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
@@ -354,7 +356,10 @@ class SqliteStore:
         sensor, epoch, bseq = h.sensor_id, h.epoch, h.batch_seq
         conn = self._conn()
         result = StoreResult()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreBusy(f"{self.path}: {e} (waited {self._busy_timeout:g} s for the write lock)") from None
         try:
             row = conn.execute(
                 "SELECT batch_hash FROM batches WHERE sensor_id = ? AND epoch = ? AND batch_seq = ?",

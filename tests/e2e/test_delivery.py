@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -104,7 +105,7 @@ class _Flaky503Proxy(BaseHTTPRequestHandler):
 @pytest.fixture
 def flaky_proxy(collector: Collector) -> Iterator[str]:
     _Flaky503Proxy.upstream = collector.url
-    _Flaky503Proxy.failures = 6
+    _Flaky503Proxy.failures = 4
     _Flaky503Proxy.seen_503 = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky503Proxy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -123,8 +124,37 @@ def test_collector_answering_503_for_a_while(collector: Collector, sensor: Senso
     collector.enroll(sensor.sensor_id, sensor.public_key)
     run(*sensor.drain_args(flaky_proxy, "--batch-max-alerts", "4", "--retry-base", "0.05", "--retry-cap", "0.5",
                              "--max-wait", "90"), timeout=120)
-    assert _Flaky503Proxy.seen_503 == 6
+    assert _Flaky503Proxy.seen_503 == 4
     assert_exactly_once(collector.alerts(), sensor.sensor_id, total)
+
+
+def test_collector_itself_answering_503_while_its_database_is_locked(tmp_path: Path, sensor: Sensor) -> None:
+    """The real collector answers 503 store_busy while a backup holds its database's write lock."""
+    sensor.replay(SAMPLE_PCAP, SAMPLE_RULES)
+    total = pending(sensor.spool)
+    data = tmp_path / "busy-collector"
+    run("collector", "enroll", "--data", str(data), "--sensor-id", sensor.sensor_id, "--sector", "ajk",
+        "--public-key", str(sensor.public_key))
+    collector = start_collector(data, 0, "--store-busy-timeout", "0.2")
+    holder = sqlite3.connect(data / "collector.db", isolation_level=None)
+    drain = None
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        drain = popen(*sensor.drain_args(collector.url, "--retry-base", "0.1", "--retry-cap", "0.5",
+                                         "--max-wait", "90", "--log-level", "info"))
+        time.sleep(2.0)
+        assert drain.poll() is None, "drain gave up while the collector answered 503"
+        holder.execute("ROLLBACK")
+        out, _ = drain.communicate(timeout=90)
+        assert drain.returncode == 0
+        retries = [json.loads(line) for line in out.splitlines() if '"batch_retry_scheduled"' in line]
+        assert retries and all(r["status"] == 503 and r["reason"] == "store_busy" for r in retries)
+        assert_exactly_once(collector.alerts(), sensor.sensor_id, total)
+    finally:
+        holder.close()
+        if drain is not None:
+            kill9(drain)
+        collector.stop()
 
 
 def test_collector_down_then_up(tmp_path: Path, sensor: Sensor) -> None:

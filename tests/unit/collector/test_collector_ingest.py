@@ -185,6 +185,24 @@ def test_rotation_and_revoke_by_sensor(ingest: Ingest, sensor: Identity, store: 
     refused(ingest.ingest(sensor.batch(3, [3])), "revoked_key")
 
 
+def test_locked_database_is_store_busy_and_stores_nothing(tmp_path: Path, sensor: Identity) -> None:
+    import sqlite3
+
+    from collector.store import DB_FILE
+
+    busy_store = SqliteStore(tmp_path / "busy", busy_timeout=0.2)
+    busy_store.enroll(sensor.sensor_id, "telecom", sensor.key_id, sensor.public_key_file.read_bytes(), 0)
+    holder = sqlite3.connect(tmp_path / "busy" / DB_FILE, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a backup or another writer holds the write lock
+    try:
+        refused(Ingest(busy_store).ingest(sensor.batch(1, [1, 2])), "store_busy")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert counts(busy_store) == (0, 0)
+    assert isinstance(Ingest(busy_store).ingest(sensor.batch(1, [1, 2])), Accepted)
+
+
 def test_every_refusal_code_is_tested() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     for code in REFUSALS:
