@@ -181,7 +181,8 @@ def replay_command(
             return
         spool_sink = SpoolSink(spool_writer)
     spool_stats: dict[str, int] = {}
-    with _open_output(None if eve is None and spool_dir is not None else eve or "-") as out:
+    eve_path = eve if eve is not None else None if spool_dir is not None else "-"  # stdout unless spooling
+    with _open_output(eve_path) as out:
         writer = EveWriter(out) if out is not None else None
         fanout = AlertFanout(
             eve=writer, spool=spool_sink, host=sensor_name, ips_mode=simulate_ips, payload_excerpt=payload_excerpt
