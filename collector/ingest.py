@@ -58,11 +58,12 @@ class Ingest:
         self._log = log if log is not None else structlog.get_logger("collector.ingest")
 
     def ingest(self, raw: bytes) -> Accepted | Refusal:
+        started = time.perf_counter()
         verified = verify_batch(raw, self.keys, max_bytes=self.max_batch_bytes)
         if isinstance(verified, Refusal):
             self._refused(verified, raw_len=len(raw))
             return verified
-        return self._store(verified)
+        return self._store(verified, started)
 
     def refuse_oversized(self, seen: int) -> Refusal:
         """For the HTTP edge, which stops reading a body at max_batch_bytes + 1."""
@@ -70,7 +71,7 @@ class Ingest:
         self._refused(r, raw_len=seen)
         return r
 
-    def _store(self, v: VerifiedBatch) -> Accepted | Refusal:
+    def _store(self, v: VerifiedBatch, started: float) -> Accepted | Refusal:
         h = v.header
         batch_hash = v.frame.batch_hash
         ctx = {"sensor_id": h.sensor_id, "epoch": h.epoch, "batch_seq": h.batch_seq, "key_id": v.frame.key_id}
@@ -103,7 +104,8 @@ class Ingest:
             log.warning("gap_detected", sensor_id=h.sensor_id, epoch=h.epoch, kind="chain_break",
                         batch_seq=b["batch_seq"], expected_prev_hash=b["expected_prev"].hex(),
                         prev_hash=b["prev_hash"].hex())  # fmt: skip
-        log.info("batch_stored", **ctx, count=h.count, stored=result.stored, duplicates=result.duplicates)
+        log.info("batch_stored", **ctx, count=h.count, stored=result.stored, duplicates=result.duplicates,
+                 ms=round((time.perf_counter() - started) * 1000, 1))
         return Accepted(batch_seq=h.batch_seq, stored=result.stored, duplicates=result.duplicates)
 
     def _refused(self, r: Refusal, *, raw_len: int, **ctx: Any) -> None:

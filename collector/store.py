@@ -226,9 +226,13 @@ class SqliteStore:
     processes. synchronous=FULL: a 200 answer means the batch is on disk.
     """
 
-    def __init__(self, data_dir: str | Path, *, create: bool = True, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, data_dir: str | Path, *, create: bool = True, busy_timeout: float = 30.0,
+        wal_autocheckpoint: int | None = None,
+    ) -> None:
         self.path = Path(data_dir) / DB_FILE
         self._busy_timeout = busy_timeout
+        self._wal_autocheckpoint = wal_autocheckpoint
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no collector database here (enroll a sensor or run the collector first)")
         try:
@@ -259,12 +263,21 @@ class SqliteStore:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
+                if self._wal_autocheckpoint is not None:
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {int(self._wal_autocheckpoint)}")
             except sqlite3.Error as e:
                 raise StoreError(f"{self.path}: cannot open database: {e}") from None
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database without blocking writers (SQLite PASSIVE)."""
+        try:
+            self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.OperationalError:
+            pass  # busy: the next round catches up
 
     def close(self) -> None:
         with self._lock:
