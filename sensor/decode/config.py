@@ -124,11 +124,11 @@ def _collect(value: Any, get: Callable[[str, Any], Any], key: str, found: set[in
     if depth > 8:
         raise ValueError(f"{key}: port variables nest too deeply")
     items: Iterable[Any]
-    if isinstance(value, int):  # bool too: then it is not a port
-        items = (str(value),)
-    elif isinstance(value, list):
+    if isinstance(value, list):
         items = (str(v) for v in value)
     else:
+        # A string, or a number: then str() gives the port, and for a bool "True", not a port.
+        # No isinstance(value, int) branch: compiled with mypyc, it would make True the port 1.
         items = str(value).strip().strip("[]").split(",")
     any_port = False
     for item in items:

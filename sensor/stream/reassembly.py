@@ -335,7 +335,7 @@ class Reassembler:
 
     def __init__(self, config: StreamConfig, *, async_oneside: bool = False) -> None:
         self.config = config
-        self._inline = config.inline
+        self._ips_inline = config.inline
         self._chunk_ts = config.toserver_chunk
         self._chunk_tc = config.toclient_chunk
         self._async = async_oneside
@@ -413,14 +413,14 @@ class Reassembler:
                 if self._async and st.seen != 3 and me.right > me.last_ack:
                     # a one-sided session never sees the ACKs: the data counts as ACKed
                     me.last_ack = me.right
-                if self._inline and me.segs:
+                if self._ips_inline and me.segs:
                     # (Suricata places the packet by its raw sequence number, urgent bytes taken out or not)
                     pkt.stream_chunks = self._inline_window(me, start + me.urg_shift, len(payload), pkt)
         if me.noreassembly:
             return
         if (
             me.raw < me.right
-            and not self._inline
+            and not self._ips_inline
             and me.segs
             and (
                 me.last_ack - me.raw >= (self._chunk_ts if to_server else self._chunk_tc)
@@ -535,7 +535,7 @@ class Reassembler:
         l4 = pkt.l4_off
         idx = ((pkt.data[l4 + 18] << 8) | pkt.data[l4 + 19]) - 1
         policy = self._urgent
-        if not 0 <= idx < len(payload) or policy == "inline" or (policy == "drop" and not self._inline):
+        if not 0 <= idx < len(payload) or policy == "inline" or (policy == "drop" and not self._ips_inline):
             return self._add(me, start, payload, seq_end, pkt)
         if policy == "drop":
             return True
