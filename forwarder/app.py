@@ -257,8 +257,7 @@ class Forwarder:
         )
         frame = self.signer.sign(batch, position, int(self.clock.time()))
         self._settle_inflight()
-        path = self.store.put_outbox(frame, position.epoch, position.batch_seq)
-        entry = self.store.read_outbox(path)
+        entry = self.store.put_outbox(frame, position.epoch, position.batch_seq)
         self._head_seq, self._head_hash = position.batch_seq, entry.batch_hash
         self._inflight = self._shipping.submit(self._deliver, entry)
 

@@ -132,10 +132,12 @@ class StateStore:
 
     # -- outbox ----------------------------------------------------------------------------------
 
-    def put_outbox(self, frame: bytes, epoch: int, batch_seq: int) -> Path:
+    def put_outbox(self, frame: bytes, epoch: int, batch_seq: int) -> OutboxEntry:
+        """Make the frame durable in the outbox (before it is ever POSTed); the entry is parsed from
+        the bytes in hand, not read back."""
         path = self.outbox_dir / _frame_name(epoch, batch_seq)
         self._write_atomic(path, frame)
-        return path
+        return _outbox_entry(path, frame)
 
     def outbox(self) -> list[Path]:
         """Outbox frame files in (epoch, batch_seq) order; stray temp files are removed."""
@@ -150,11 +152,9 @@ class StateStore:
         """Parse an outbox frame (no signature check: we signed it). StateError when unreadable."""
         try:
             frame = path.read_bytes()
-            parsed = parse_frame(frame)
-            header, _ = decode_payload(parsed.payload)
-        except (OSError, AlertWireError) as e:
+        except OSError as e:
             raise StateError(f"{path}: unreadable outbox frame: {e}") from None
-        return OutboxEntry(path=path, frame=frame, header=header, batch_hash=parsed.batch_hash)
+        return _outbox_entry(path, frame)
 
     def delete(self, path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -191,6 +191,15 @@ class StateStore:
             replace_file(path, data)
         except OSError as e:
             raise StateError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def _outbox_entry(path: Path, frame: bytes) -> OutboxEntry:
+    try:
+        parsed = parse_frame(frame)
+        header, _ = decode_payload(parsed.payload)
+    except AlertWireError as e:
+        raise StateError(f"{path}: unreadable outbox frame: {e}") from None
+    return OutboxEntry(path=path, frame=frame, header=header, batch_hash=parsed.batch_hash)
 
 
 def _frame_name(epoch: int, batch_seq: int) -> str:
