@@ -21,7 +21,7 @@ def alert_from_match(pkt: Any, rule: Any, action: str, *, ips_mode: bool, payloa
     """The Alert of one alerted rule on one packet (`rule` is a sensor.detect.build.CompiledRule)."""
     flow = pkt.flow
     if pkt.icmp_type >= 0:
-        sp, dp = pkt.icmp_type, max(pkt.icmp_code, 0)
+        sp, dp = pkt.icmp_type, pkt.icmp_code  # the ICMP decoders set type and code together
     else:
         sp, dp = pkt.sp, pkt.dp
     r = rule.rule
